@@ -1,0 +1,3 @@
+from opslens.cli import main
+
+main()

@@ -1,0 +1,166 @@
+"""Plant foundation: organizations, sites, lines, machines, shifts, work orders and their logs,
+the derived timelines and the daily machine rollups.
+
+Revision ID: 0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def _id(name: str = "id") -> sa.Column:
+    return sa.Column(name, sa.String(64), primary_key=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "organizations",
+        _id(),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+    )
+    op.create_table(
+        "data_versions",
+        _id("organization_id"),
+        sa.Column("version", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "sites",
+        _id("organization_id"),
+        _id(),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False),
+        sa.Column("latitude", sa.Double),
+        sa.Column("longitude", sa.Double),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    op.create_table(
+        "lines",
+        _id("organization_id"),
+        _id(),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    op.create_table(
+        "machines",
+        _id("organization_id"),
+        _id(),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("line_id", sa.String(64)),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("asset_id", sa.String(64)),
+        sa.Column("ideal_cycle_time_s", sa.Double),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    op.create_table(
+        "shifts",
+        _id("organization_id"),
+        _id(),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("start_time", sa.String(5), nullable=False),
+        sa.Column("end_time", sa.String(5), nullable=False),
+        sa.Column("weekdays", sa.String(16), nullable=False),
+        sa.Column("breaks", sa.String(500), nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    op.create_table(
+        "work_orders",
+        _id("organization_id"),
+        _id(),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("machine_id", sa.String(64), nullable=False),
+        sa.Column("start_time", TS, nullable=False),
+        sa.Column("end_time", TS),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("qty", sa.Double),
+        sa.Column("ok_qty", sa.Double),
+        sa.Column("scrap_qty", sa.Double),
+        sa.Column("product_id", sa.String(64)),
+        sa.Column("operator_id", sa.String(64)),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    op.create_table(
+        "work_order_logs",
+        _id("organization_id"),
+        _id("work_order_id"),
+        sa.Column("changed_at", TS, primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("ok_qty", sa.Double),
+        sa.Column("scrap_qty", sa.Double),
+        sa.Column("fpy", sa.Double),
+        sa.Column("updated_at", TS, nullable=False),
+    )
+    op.create_table(
+        "wo_segments",
+        _id("organization_id"),
+        _id("work_order_id"),
+        sa.Column("seg_start", TS, primary_key=True),
+        sa.Column("seg_end", TS),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("machine_id", sa.String(64), nullable=False),
+        sa.Column("wo_start_time", TS, nullable=False),
+        sa.Column("wo_end_time", TS),
+    )
+    op.create_table(
+        "wo_marks",
+        _id("organization_id"),
+        _id("work_order_id"),
+        sa.Column("marked_at", TS, primary_key=True),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("machine_id", sa.String(64), nullable=False),
+        sa.Column("good_units", sa.Double, nullable=False),
+        sa.Column("scrap_units", sa.Double, nullable=False),
+        sa.Column("completed", sa.Integer, nullable=False),
+        sa.Column("fpy_weighted", sa.Double, nullable=False),
+        sa.Column("fpy_units", sa.Double, nullable=False),
+    )
+    op.create_table(
+        "machine_days",
+        _id("organization_id"),
+        _id("machine_id"),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        *(
+            sa.Column(name, sa.Double, nullable=False)
+            for name in (
+                "day_s", "running_s", "hold_s", "assigned_s", "available_s", "scheduled_s",
+                "active_s", "planned_downtime_s", "good_units", "scrap_units",
+            )
+        ),
+        sa.Column("completed", sa.Integer, nullable=False),
+        sa.Column("fpy_weighted", sa.Double, nullable=False),
+        sa.Column("fpy_units", sa.Double, nullable=False),
+        sa.Column("computed_at", TS, nullable=False),
+    )
+    op.create_table(
+        "rollup_days",
+        _id("organization_id"),
+        _id("site_id"),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("computed_at", TS, nullable=False),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        from opslens.store.schema import POSTGRES_INDEXES
+
+        for name, table, columns in POSTGRES_INDEXES:
+            op.create_index(name, table, list(columns))
+
+
+def downgrade() -> None:
+    for table in (
+        "rollup_days", "machine_days", "wo_marks", "wo_segments", "work_order_logs",
+        "work_orders", "shifts", "machines", "lines", "sites", "data_versions", "organizations",
+    ):
+        op.drop_table(table)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from postgres_server import PostgresUnavailable, start_throwaway_server
 
 from opslens.store import migrate, schema
 from opslens.store.engine import Store, open_store
+from postgres_server import PostgresUnavailable, start_throwaway_server
 
 STORES = ("duckdb", "postgres")
 

@@ -7,7 +7,11 @@ from typing import Any
 
 
 class OpslensError(Exception):
-    """Root of every error opslens raises on purpose."""
+    """Root of every error opslens raises on purpose.
+
+    Subclasses list it *first* among their bases (``InvalidInput(OpslensError, ValueError)``)
+    so that its ``__init__`` runs; a builtin first would skip it.
+    """
 
     status = 500
 
@@ -17,13 +21,13 @@ class OpslensError(Exception):
         self.errors = errors or []
 
 
-class InvalidInput(ValueError, OpslensError):
+class InvalidInput(OpslensError, ValueError):
     """The caller sent something malformed or impossible; the message says how to fix it."""
 
     status = 422
 
 
-class NotFound(LookupError, OpslensError):
+class NotFound(OpslensError, LookupError):
     """A named thing (site, machine, work order, …) does not exist in this organization."""
 
     status = 404

@@ -11,7 +11,10 @@ Conventions used by every function here:
 - A *list* of intervals stands for the union of its members. Functions that return lists return
   them *normalized*: sorted by start, non-empty, pairwise disjoint and not touching (``[a, b)``
   and ``[b, c)`` merge into ``[a, c)``).
-- Datetimes in different time zones compare as instants; results keep the input objects.
+- Every endpoint is converted to UTC on the way in, and results are in UTC. This matters:
+  Python compares and subtracts two datetimes that share a ``tzinfo`` by their *wall* times,
+  so New York 00:00 to 12:00 on 2025-03-09 would otherwise measure 12 h instead of 11 h, and
+  the two 01:30s of a fall-back night would compare equal.
 - Local wall times are read with zoneinfo's ``fold=0`` rule and converted with
   ``.astimezone(UTC)``: a wall time skipped by a spring-forward gap is read with the offset in
   force before the gap (New York 02:30 on 2025-03-09 is 07:30 UTC, i.e. 03:30 EDT), and a wall
@@ -47,7 +50,7 @@ __all__ = [
 
 
 def _checked(interval: Interval, what: str = "interval") -> Interval:
-    """Return ``interval`` unchanged if it is a pair of aware datetimes, else raise InvalidInput."""
+    """Return ``interval`` in UTC if it is a pair of aware datetimes, else raise InvalidInput."""
     try:
         start, end = interval
     except (TypeError, ValueError):
@@ -60,7 +63,7 @@ def _checked(interval: Interval, what: str = "interval") -> Interval:
                 f"{what} {name} {value!r} must be a timezone-aware datetime; "
                 "attach the site's time zone or an explicit UTC offset"
             )
-    return start, end
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def local_to_utc(day: date, wall: time | timedelta, tz: ZoneInfo) -> datetime:
@@ -117,8 +120,8 @@ def clip(interval: Interval, window: Interval) -> Interval | None:
     Returns
     -------
     Interval or None
-        The part of ``interval`` inside ``window``; None if they share no instant (touching
-        intervals share none).
+        The part of ``interval`` inside ``window``, in UTC; None if they share no instant
+        (touching intervals share none).
 
     Examples
     --------

@@ -1,0 +1,128 @@
+"""Seed 003's KPI endpoints: machine status, machine utilization, work-order status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from opslens.api.deps import CacheDep, OrgDep, SettingsDep, StoreDep, cached
+from opslens.api.responses import OutputFormat, csv_response, json_response, wants_csv
+from opslens.domain.periods import cache_ttl_seconds
+from opslens.plant import machine_status, utilization, work_orders
+from opslens.plant.analytics import AnalyticsQuery
+from opslens.plant.sites import resolve_site
+
+router = APIRouter(prefix="/api/kpi", tags=["kpi"])
+DASHBOARD_TTL = 300  # seed 003: the dashboard caches for 5 minutes; refresh bypasses
+
+
+class AnalyticsParams(AnalyticsQuery):
+    format: OutputFormat | None = Field(None, description="json (default) or csv.")
+
+
+class UtilizationParams(AnalyticsParams):
+    table: Literal["daily_breakdown", "machine_daily", "machines"] = Field(
+        "daily_breakdown", description="Which table the CSV holds.")
+
+
+class CurrentParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: str | None = None
+    as_of: datetime | None = Field(None, description="The instant taken as now (ISO 8601).")
+    refresh: bool = False
+    format: OutputFormat | None = None
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("as_of needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
+        return value
+
+
+def _key(params: BaseModel) -> str:
+    return params.model_dump_json(exclude={"refresh", "format", "table"})
+
+
+@router.get("/machine-status/analytics", summary="Machine status distribution over a period")
+def machine_status_analytics(
+    request: Request, params: Annotated[AnalyticsParams, Query()], store: StoreDep,
+    org: OrgDep, cache: CacheDep, settings: SettingsDep,
+) -> Response:
+    csv = wants_csv(request, params.format)
+
+    def work(conn):
+        site = resolve_site(conn, org, params.site_id)
+        return machine_status.analytics(conn, org, site, params, paginate=not csv)
+
+    body, hit = cached(store, cache, org, f"machine-status:{csv}", _key(params),
+                       cache_ttl_seconds(params.time_period), params.refresh, work,
+                       settings.cache_enabled)
+    if csv:
+        return csv_response(body["primary_period"]["daily_breakdown"], "machine-status")
+    return json_response(body, hit)
+
+
+@router.get("/machine-status/current", summary="Each machine's status now (dashboard mode)")
+def machine_status_current(
+    request: Request, params: Annotated[CurrentParams, Query()], store: StoreDep, org: OrgDep,
+    cache: CacheDep, settings: SettingsDep,
+) -> Response:
+    as_of = params.as_of or datetime.now(UTC)
+
+    def work(conn):
+        return machine_status.current(conn, org, resolve_site(conn, org, params.site_id), as_of)
+
+    body, hit = cached(store, cache, org, "machine-status-current", _key(params),
+                       DASHBOARD_TTL, params.refresh, work, settings.cache_enabled)
+    if wants_csv(request, params.format):
+        rows = [{k: v for k, v in m.items() if k != "work_orders"} | {
+            "work_orders": " ".join(o["id"] for o in m["work_orders"])} for m in body["machines"]]
+        return csv_response(rows, "machine-status-current")
+    return json_response(body, hit)
+
+
+@router.get("/machine-utilization/analytics",
+            summary="Utilization and production per day, machine and period")
+def machine_utilization_analytics(
+    request: Request, params: Annotated[UtilizationParams, Query()], store: StoreDep,
+    org: OrgDep, cache: CacheDep, settings: SettingsDep,
+) -> Response:
+    csv = wants_csv(request, params.format)
+
+    def work(conn):
+        site = resolve_site(conn, org, params.site_id)
+        return utilization.analytics(conn, org, site, params, paginate=not csv)
+
+    body, hit = cached(store, cache, org, f"utilization:{csv}", _key(params),
+                       cache_ttl_seconds(params.time_period), params.refresh, work,
+                       settings.cache_enabled)
+    if csv:
+        return csv_response(body["primary_period"][params.table], f"utilization-{params.table}")
+    return json_response(body, hit)
+
+
+@router.get("/work-order-status/current",
+            summary="Work orders planned for today and in execution (dashboard mode)")
+def work_order_status_current(
+    request: Request, params: Annotated[CurrentParams, Query()], store: StoreDep, org: OrgDep,
+    cache: CacheDep, settings: SettingsDep,
+) -> Response:
+    as_of = params.as_of or datetime.now(UTC)
+
+    def work(conn):
+        return work_orders.current(conn, org, resolve_site(conn, org, params.site_id), as_of)
+
+    body, hit = cached(store, cache, org, "work-order-status", _key(params), DASHBOARD_TTL,
+                       params.refresh, work, settings.cache_enabled)
+    if wants_csv(request, params.format):
+        rows = [{"status": status, **order}
+                for status, section in body["status_distribution"].items()
+                for order in section["work_orders"]]
+        return csv_response(rows, "work-order-status")
+    return json_response(body, hit)

@@ -1,0 +1,1 @@
+"""Renderers of table-like results for download."""

@@ -1,0 +1,1 @@
+"""Turning outside data into validated records: file formats, record kinds, the ingest service."""

@@ -1,0 +1,154 @@
+"""What a record kind is, and the registry of kinds that ``/api/ingest/{kind}`` accepts.
+
+Adding a kind is one small module: a pydantic model for one record, and a ``RecordKind``
+subclass that checks references against the store and turns models into table rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.engine import Connection
+
+from opslens.errors import InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One bad record: its 0-based position in the batch, the field, and what to fix."""
+
+    index: int
+    field: str | None
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+class StrictRecord(BaseModel):
+    """Base of every record model: unknown fields are errors (they are usually typos)."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True,
+        populate_by_name=True,
+    )
+
+
+@dataclass
+class Checked:
+    """Rows ready to write, the errors found, and what the write touches downstream."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+    work_orders: set[str] = field(default_factory=set)  # timelines to rebuild
+    sites: set[str] = field(default_factory=set)  # sites whose every rollup is stale
+
+
+@dataclass
+class Context:
+    """What a kind may use while checking a batch: the transaction, organization, now."""
+
+    conn: Connection
+    org: str
+    now: datetime
+
+
+class RecordKind:
+    name: ClassVar[str]
+    table: ClassVar[sa.Table]
+    model: ClassVar[type[StrictRecord]]
+
+    def key(self, record: StrictRecord) -> tuple:
+        return (record.id,)  # type: ignore[attr-defined]
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, StrictRecord]]) -> Checked:
+        raise NotImplementedError
+
+
+def validate_models(
+    kind: RecordKind, records: Iterable[dict[str, Any]], offset: int = 0
+) -> tuple[list[tuple[int, StrictRecord]], list[RecordError]]:
+    """Validate each record on its own; collect per-record errors with their field."""
+    good: list[tuple[int, StrictRecord]] = []
+    errors: list[RecordError] = []
+    seen: dict[tuple, int] = {}
+    for index, raw in enumerate(records, start=offset):
+        try:
+            model = kind.model.model_validate(raw)
+        except ValidationError as exc:
+            errors.extend(_pydantic_errors(index, exc))
+            continue
+        key = kind.key(model)
+        if key in seen:
+            errors.append(RecordError(index, None, (
+                f"duplicate of record {seen[key]} (same {kind.name} key "
+                f"{', '.join(map(str, key))}); send each record once per batch"
+            )))
+            continue
+        seen[key] = index
+        good.append((index, model))
+    return good, errors
+
+
+def _pydantic_errors(index: int, exc: ValidationError) -> list[RecordError]:
+    found = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or None
+        reason = error["msg"]
+        if error["type"] == "extra_forbidden":
+            reason = "unknown field; check its spelling against the record kind's fields"
+        elif error["type"] == "missing":
+            reason = "required field is missing"
+        found.append(RecordError(index, location, reason))
+    return found
+
+
+def to_utc(value: datetime, tz: ZoneInfo) -> datetime:
+    """A timestamp with an offset is exact; a naive one is read in the site's time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+_REGISTRY: dict[str, Callable[[], RecordKind]] = {}
+
+
+def register(kind: type[RecordKind]) -> type[RecordKind]:
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> RecordKind:
+    from opslens.ingest import plant  # noqa: F401  (registers the plant kinds)
+
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise NotFound(
+            f"unknown record kind {name!r}; known kinds: {', '.join(kind_names())}"
+        ) from None
+
+
+def kind_names() -> list[str]:
+    from opslens.ingest import plant  # noqa: F401
+
+    return list(_REGISTRY)
+
+
+def reject(index: int, field: str | None, reason: str) -> RecordError:
+    return RecordError(index, field, reason)
+
+
+def invalid_batch(kind: str, errors: Sequence[RecordError], received: int) -> InvalidInput:
+    rejected = len({e.index for e in errors})
+    return InvalidInput(
+        f"{rejected} of {received} {kind} records are invalid; nothing was stored "
+        "(fix them, or send ?partial=true to store the valid ones)",
+        [e.as_dict() for e in errors[:1000]],
+    )

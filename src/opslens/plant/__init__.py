@@ -1,0 +1,1 @@
+"""Plant side: sites, lines, machines, shifts and work orders."""

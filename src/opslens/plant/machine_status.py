@@ -1,0 +1,121 @@
+"""Machine Status KPI (seed 003): analytics mode over any period, and dashboard mode at as_of."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from opslens.domain import status as status_kpi
+from opslens.domain.intervals import local_day_bounds
+from opslens.domain.periods import DateRange
+from opslens.plant import rollups
+from opslens.plant.analytics import (
+    AnalyticsQuery,
+    comparison_analysis,
+    page_of,
+    resolve,
+    site_block,
+)
+from opslens.plant.sites import Site
+from opslens.plant.work_orders import serialize_work_order
+from opslens.store import plant as plant_store
+
+
+def analytics(conn: Connection, org: str, site: Site, query: AnalyticsQuery,
+              paginate: bool = True) -> dict[str, Any]:
+    """Seed 003's analytics-mode response; ``paginate=False`` gives every day (CSV export)."""
+    as_of = query.resolved_as_of()
+    periods = resolve(query, site, as_of)
+    result: dict[str, Any] = {
+        "site": site_block(site), "as_of": as_of.isoformat(),
+        "time_period": query.time_period,
+        "primary_period": _period(conn, org, site, periods.primary, as_of, query, paginate),
+    }
+    if periods.comparison is not None:
+        result["comparison_type"] = query.comparison_type
+        result["comparison_period"] = _period(conn, org, site, periods.comparison, as_of, query,
+                                              paginate, comparison=True)
+        result["comparison_analysis"] = comparison_analysis(
+            result["primary_period"]["summary"], result["comparison_period"]["summary"],
+            status_kpi.DIRECTIONS, keys={s: f"avg_{s}" for s in status_kpi.STATUSES},
+            ndigits=lambda _name: 1,
+        )
+    return result
+
+
+def _period(conn: Connection, org: str, site: Site, period: DateRange, as_of: datetime,
+            query: AnalyticsQuery, paginate: bool, comparison: bool = False) -> dict[str, Any]:
+    machines = {m["id"]: m for m in site.machines}
+    rows = [r for r in rollups.machine_days(conn, org, site, period.start, period.end, as_of)
+            if r["machine_id"] in machines]
+    days = period.days
+    daily = status_kpi.daily_counts(((r["day"], r["status"]) for r in rows), days,
+                                    len(machines))
+    by_day: dict[Any, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    by_machine: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for r in rows:
+        for bucket in (by_day[r["day"]], by_machine[r["machine_id"]]):
+            bucket[0] += r["running_s"]
+            bucket[1] += r["hold_s"]
+            bucket[2] += r["assigned_s"]
+            bucket[3] += r["day_s"]
+    block: dict[str, Any] = {
+        "start_date": period.start.isoformat(),
+        "end_date": period.end.isoformat(),
+        "daily_breakdown": list(reversed(daily)),  # newest first, as seed 003's table
+        "summary": status_kpi.summary(daily, len(machines)),
+        "state_hours": {
+            "daily": [{"date": day.isoformat(), **status_kpi.state_hours(*by_day[day])}
+                      for day in reversed(days) if day in by_day],
+            "machines": [
+                {"machine_id": mid, "name": machines[mid]["name"],
+                 **status_kpi.state_hours(*by_machine[mid])}
+                for mid in sorted(by_machine)
+            ],
+        },
+    }
+    if paginate:
+        block["daily_breakdown"], block["pagination"] = page_of(
+            block["daily_breakdown"], query.page, query.per_page, clamp=comparison)
+    return block
+
+
+def current(conn: Connection, org: str, site: Site, as_of: datetime) -> dict[str, Any]:
+    """Dashboard mode: each machine's status at the instant ``as_of``, with its work orders.
+
+    The day rule of DESIGN.md §5.2 applied to one instant: Running if a work order of the
+    machine is in Start at as_of, else Hold, else Scheduled (a work order starting today is
+    Assigned), else Idle.
+    """
+    today = as_of.astimezone(site.tz).date()
+    day_start, day_end = local_day_bounds(today, site.tz)
+    segments = plant_store.segments_at(conn, org, site.id, as_of)
+    flags: dict[str, set[str]] = defaultdict(set)
+    order_ids: dict[str, set[str]] = defaultdict(set)
+    for seg in segments:
+        status = seg["status"]
+        if status == "Assigned" and not day_start <= seg["wo_start_time"] < day_end:
+            continue
+        flags[seg["machine_id"]].add(status)
+        order_ids[seg["machine_id"]].add(seg["work_order_id"])
+    orders = {o["id"]: o for o in plant_store.work_orders_by_id(
+        conn, org, sorted({i for ids in order_ids.values() for i in ids}))}
+    machines = []
+    counts = dict.fromkeys(status_kpi.STATUSES, 0)
+    for machine in site.machines:
+        states = flags.get(machine["id"], set())
+        status = status_kpi.day_status("Start" in states, "Hold" in states, "Assigned" in states)
+        counts[status] += 1
+        machines.append({
+            "machine_id": machine["id"], "name": machine["name"],
+            "asset_id": machine["asset_id"], "line_id": machine["line_id"], "status": status,
+            "work_orders": [serialize_work_order(orders[i], site.tz)
+                            for i in sorted(order_ids.get(machine["id"], ()))],
+        })
+    return {
+        "site": site_block(site), "as_of": as_of.isoformat(), "date": today.isoformat(),
+        "counts": counts, "total_machines": len(site.machines), "machines": machines,
+    }

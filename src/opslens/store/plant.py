@@ -1,0 +1,105 @@
+"""Reads of the plant hierarchy and of work orders for the live dashboards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opslens.store import schema
+
+WORK_ORDER_FIELDS = ("id", "machine_id", "start_time", "end_time", "status", "qty", "ok_qty",
+                     "scrap_qty", "product_id", "operator_id", "updated_at")
+
+
+def _rows(conn: Connection, query) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def list_sites(conn: Connection, org: str) -> list[dict[str, Any]]:
+    t = schema.sites
+    query = sa.select(t.c.id, t.c.name, t.c.timezone, t.c.latitude, t.c.longitude)
+    return _rows(conn, query.where(t.c.organization_id == org).order_by(t.c.id))
+
+
+def get_site(conn: Connection, org: str, site_id: str) -> dict[str, Any] | None:
+    t = schema.sites
+    query = sa.select(t.c.id, t.c.name, t.c.timezone, t.c.latitude, t.c.longitude)
+    rows = _rows(conn, query.where(t.c.organization_id == org, t.c.id == site_id))
+    return rows[0] if rows else None
+
+
+def shifts_of_site(conn: Connection, org: str, site_id: str) -> list[dict[str, Any]]:
+    t = schema.shifts
+    query = sa.select(t.c.id, t.c.name, t.c.start_time, t.c.end_time, t.c.weekdays, t.c.breaks)
+    return _rows(conn, query.where(t.c.organization_id == org, t.c.site_id == site_id)
+                 .order_by(t.c.start_time, t.c.id))
+
+
+def machines_of_site(conn: Connection, org: str, site_id: str) -> list[dict[str, Any]]:
+    t = schema.machines
+    query = sa.select(t.c.id, t.c.name, t.c.asset_id, t.c.line_id)
+    return _rows(conn, query.where(t.c.organization_id == org, t.c.site_id == site_id)
+                 .order_by(t.c.id))
+
+
+def _work_orders_query(org: str, site_id: str):
+    t = schema.work_orders
+    return sa.select(*(t.c[name] for name in WORK_ORDER_FIELDS)).where(
+        t.c.organization_id == org, t.c.site_id == site_id
+    )
+
+
+def work_order_sections(
+    conn: Connection, org: str, site_id: str, day_start: datetime, day_end: datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Seed 003's Work Order Status dashboard, its filters exactly: Assigned starting today;
+    every Start and every Hold; Completed and Closed whose log changed to that status today."""
+    t, logs = schema.work_orders, schema.work_order_logs
+    base = _work_orders_query(org, site_id)
+
+    def changed_today(status: str):
+        return sa.select(logs.c.work_order_id).where(
+            logs.c.organization_id == org, logs.c.status == status,
+            logs.c.changed_at >= day_start, logs.c.changed_at < day_end,
+        )
+
+    return {
+        "assigned": _rows(conn, base.where(
+            t.c.status == "Assigned", t.c.start_time >= day_start, t.c.start_time < day_end
+        ).order_by(t.c.start_time, t.c.id)),
+        "start": _rows(conn, base.where(t.c.status == "Start").order_by(t.c.start_time, t.c.id)),
+        "hold": _rows(conn, base.where(t.c.status == "Hold")
+                      .order_by(t.c.updated_at.desc(), t.c.id)),
+        "completed": _rows(conn, base.where(
+            t.c.status == "Completed", t.c.id.in_(changed_today("Completed"))
+        ).order_by(t.c.updated_at.desc(), t.c.id)),
+        "closed": _rows(conn, base.where(
+            t.c.status == "Closed", t.c.id.in_(changed_today("Closed"))
+        ).order_by(t.c.updated_at.desc(), t.c.id)),
+    }
+
+
+def segments_at(
+    conn: Connection, org: str, site_id: str, as_of: datetime
+) -> list[dict[str, Any]]:
+    """Work-order segments of a site in force at the instant ``as_of``."""
+    s = schema.wo_segments
+    query = sa.select(s.c.work_order_id, s.c.machine_id, s.c.status, s.c.seg_start,
+                      s.c.wo_start_time).where(
+        s.c.organization_id == org, s.c.site_id == site_id, s.c.seg_start <= as_of,
+        sa.or_(s.c.seg_end.is_(None), s.c.seg_end > as_of),
+    )
+    return _rows(conn, query)
+
+
+def work_orders_by_id(conn: Connection, org: str, ids: list[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    t = schema.work_orders
+    query = sa.select(*(t.c[name] for name in WORK_ORDER_FIELDS)).where(
+        t.c.organization_id == org, t.c.id.in_(ids)
+    )
+    return _rows(conn, query.order_by(t.c.start_time, t.c.id))

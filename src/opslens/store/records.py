@@ -1,0 +1,139 @@
+"""Writing and looking up source records: bulk upserts, id lookups, data versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+
+from opslens.store import schema
+
+ORG = schema.ORG
+_ARROW_TYPES: dict[type, pa.DataType] = {}
+
+
+def _arrow_type(column: sa.Column) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    if isinstance(kind, sa.Double | sa.Float):
+        return pa.float64()
+    if isinstance(kind, sa.BigInteger | sa.Integer):
+        return pa.int64()
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    return pa.string()
+
+
+def upsert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` or, where the primary key exists, update every other column.
+
+    Every row carries every column of ``table``. DuckDB takes the rows as one Arrow table
+    (an order of magnitude faster than parameter batches); PostgreSQL takes multi-row VALUES.
+    """
+    if not rows:
+        return 0
+    keys = [c.name for c in table.primary_key.columns]
+    others = [c.name for c in table.columns if c.name not in keys]
+    if conn.dialect.name == "duckdb":
+        arrow = pa.table(
+            {c.name: pa.array([r[c.name] for r in rows], type=_arrow_type(c))
+             for c in table.columns}
+        )
+        _duckdb_upsert_arrow(conn, table, arrow, keys, others)
+    else:
+        statement = pg_insert(table)
+        update = {name: statement.excluded[name] for name in others}
+        statement = (
+            statement.on_conflict_do_update(index_elements=keys, set_=update)
+            if update else statement.on_conflict_do_nothing(index_elements=keys)
+        )
+        conn.execute(statement, list(rows))
+    return len(rows)
+
+
+def _duckdb_upsert_arrow(
+    conn: Connection, table: sa.Table, arrow: pa.Table, keys: list[str], others: list[str]
+) -> None:
+    raw = conn.connection.driver_connection  # the duckdb connection inside this transaction
+    view = f"incoming_{table.name}"
+    raw.register(view, arrow)
+    try:
+        columns = ", ".join(c.name for c in table.columns)
+        update = ", ".join(f"{name} = excluded.{name}" for name in others)
+        action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
+        # Table and column names come from the schema, never from input.
+        raw.execute(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {view} "  # noqa: S608
+            f"ON CONFLICT ({', '.join(keys)}) {action}"
+        )
+    finally:
+        raw.unregister(view)
+
+
+def fetch_by_ids(
+    conn: Connection, table: sa.Table, org: str, ids: Iterable[str],
+    columns: Sequence[str] | None = None, id_column: str = "id",
+) -> dict[str, dict[str, Any]]:
+    """The rows of ``table`` in ``org`` whose ``id_column`` is among ``ids``, by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    selected = [table.c[name] for name in (columns or [c.name for c in table.columns])]
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 10_000):
+        chunk = wanted[start:start + 10_000]
+        query = sa.select(*selected, table.c[id_column].label("_id")).where(
+            table.c[ORG] == org, table.c[id_column].in_(chunk)
+        )
+        for row in conn.execute(query).mappings():
+            found[row["_id"]] = {k: v for k, v in row.items() if k != "_id"}
+    return found
+
+
+def ensure_organization(conn: Connection, org: str, now: datetime) -> None:
+    statement = pg_insert(schema.organizations).values(id=org, name=org, created_at=now)
+    conn.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+    statement = pg_insert(schema.data_versions).values({ORG: org, "version": 0})
+    conn.execute(statement.on_conflict_do_nothing(index_elements=[ORG]))
+
+
+def bump_data_version(conn: Connection, org: str) -> None:
+    """Mark every cached result of ``org`` stale, in this transaction."""
+    table = schema.data_versions
+    conn.execute(
+        table.update().where(table.c[ORG] == org).values(version=table.c.version + 1)
+    )
+
+
+def data_version(conn: Connection, org: str) -> int:
+    table = schema.data_versions
+    value = conn.execute(sa.select(table.c.version).where(table.c[ORG] == org)).scalar()
+    return int(value or 0)
+
+
+def load_ids(conn: Connection, name: str, ids: Iterable[str]) -> str:
+    """Fill a temporary one-column table ``name`` with ``ids`` for set-based joins."""
+    values = sorted(set(ids))
+    conn.execute(sa.text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (id VARCHAR PRIMARY KEY)"))
+    conn.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608  (name is ours, not input)
+    if not values:
+        return name
+    if conn.dialect.name == "duckdb":
+        raw = conn.connection.driver_connection
+        raw.register("incoming_ids", pa.table({"id": pa.array(values, type=pa.string())}))
+        try:
+            raw.execute(f"INSERT INTO {name} SELECT id FROM incoming_ids")  # noqa: S608
+        finally:
+            raw.unregister("incoming_ids")
+    else:
+        conn.execute(sa.text(f"INSERT INTO {name} (id) VALUES (:id)"),  # noqa: S608
+                     [{"id": v} for v in values])
+    return name

@@ -1,0 +1,206 @@
+"""Daily machine rollups (DESIGN.md §5.2–5.3), computed set-wise in SQL on either store.
+
+For one site and a set of local days (given with their UTC bounds and available seconds), one
+statement yields a row per machine and day: the day's status by priority, time-weighted state
+seconds, scheduled and active seconds (unions, so overlaps count once), production and
+completions. Interval unions use the running-maximum method: with pieces sorted by start, each
+adds ``max(0, end - max(start, greatest end before it))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opslens.store import records, schema
+
+DAYS = "tmp_rollup_days"
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """A local day of a site: its UTC bounds and the seconds of shift time it offers."""
+
+    day: date
+    start: datetime
+    end: datetime
+    available_s: float
+
+
+_CREATE_DAYS = sa.text(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {DAYS} (day DATE PRIMARY KEY, "
+    "day_start TIMESTAMPTZ NOT NULL, day_end TIMESTAMPTZ NOT NULL, available_s DOUBLE PRECISION)"
+)
+
+_COMPUTE = sa.text(f"""
+WITH seg AS (
+    SELECT machine_id, status, seg_start, wo_start_time,
+           LEAST(COALESCE(seg_end, :as_of), :as_of) AS seg_end
+    FROM wo_segments
+    WHERE organization_id = :org AND site_id = :site
+      AND seg_start < :as_of AND seg_start < :range_end
+      AND (seg_end IS NULL OR seg_end > :range_start)
+), clipped AS (
+    SELECT d.day, d.day_start, d.day_end, s.machine_id, s.status, s.wo_start_time,
+           GREATEST(s.seg_start, d.day_start) AS s, LEAST(s.seg_end, d.day_end) AS e
+    FROM seg s JOIN {DAYS} d ON s.seg_start < d.day_end AND s.seg_end > d.day_start
+), ran AS (
+    SELECT w.machine_id, w.start_time, COALESCE(w.end_time, :as_of) AS end_time
+    FROM work_orders w
+    WHERE w.organization_id = :org AND w.site_id = :site
+      AND w.start_time < :range_end AND COALESCE(w.end_time, :as_of) > :range_start
+      AND EXISTS (SELECT 1 FROM wo_segments g
+                  WHERE g.organization_id = w.organization_id AND g.work_order_id = w.id
+                    AND g.status = 'Start' AND g.seg_start < :as_of)
+), pieces AS (
+    -- level 1: Start; 2: Start or Hold; 3: any status (Assigned only from the work order's
+    -- scheduled start); 4: scheduled spans of work orders that ran
+    SELECT day, machine_id, 1 AS lvl, s, e FROM clipped WHERE status = 'Start'
+    UNION ALL
+    SELECT day, machine_id, 2, s, e FROM clipped WHERE status IN ('Start', 'Hold')
+    UNION ALL
+    SELECT day, machine_id, 3,
+           CASE WHEN status = 'Assigned' THEN GREATEST(s, wo_start_time) ELSE s END, e
+    FROM clipped
+    UNION ALL
+    SELECT d.day, r.machine_id, 4,
+           GREATEST(r.start_time, d.day_start), LEAST(r.end_time, d.day_end)
+    FROM ran r JOIN {DAYS} d ON r.start_time < d.day_end AND r.end_time > d.day_start
+), ordered AS (
+    SELECT day, machine_id, lvl, s, e,
+           MAX(e) OVER (PARTITION BY day, machine_id, lvl ORDER BY s, e
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+    FROM pieces WHERE e > s
+), measures AS (
+    SELECT day, machine_id,
+           SUM(CASE WHEN lvl = 1 THEN gain ELSE 0 END) AS l1,
+           SUM(CASE WHEN lvl = 2 THEN gain ELSE 0 END) AS l2,
+           SUM(CASE WHEN lvl = 3 THEN gain ELSE 0 END) AS l3,
+           SUM(CASE WHEN lvl = 4 THEN gain ELSE 0 END) AS l4
+    FROM (
+        SELECT day, machine_id, lvl,
+               GREATEST(0, EXTRACT(EPOCH FROM e)
+                           - EXTRACT(EPOCH FROM GREATEST(s, COALESCE(prev_e, s)))) AS gain
+        FROM ordered
+    ) g
+    GROUP BY day, machine_id
+), flags AS (
+    SELECT day, machine_id,
+           MAX(CASE WHEN status = 'Start' THEN 1 ELSE 0 END) AS running,
+           MAX(CASE WHEN status = 'Hold' THEN 1 ELSE 0 END) AS hold,
+           MAX(CASE WHEN status = 'Assigned' AND wo_start_time >= day_start
+                     AND wo_start_time < day_end THEN 1 ELSE 0 END) AS scheduled
+    FROM clipped WHERE e > s
+    GROUP BY day, machine_id
+), marks AS (
+    SELECT d.day, m.machine_id, SUM(m.good_units) AS good, SUM(m.scrap_units) AS scrap,
+           SUM(m.completed) AS completed, SUM(m.fpy_weighted) AS fpy_weighted,
+           SUM(m.fpy_units) AS fpy_units
+    FROM wo_marks m
+    JOIN {DAYS} d ON m.marked_at >= d.day_start AND m.marked_at < d.day_end
+    WHERE m.organization_id = :org AND m.site_id = :site AND m.marked_at < :as_of
+      AND m.marked_at >= :range_start AND m.marked_at < :range_end
+    GROUP BY d.day, m.machine_id
+)
+SELECT d.day, mc.id AS machine_id,
+       CASE WHEN f.running = 1 THEN 'running' WHEN f.hold = 1 THEN 'hold'
+            WHEN f.scheduled = 1 THEN 'scheduled' ELSE 'idle' END AS status,
+       CAST(EXTRACT(EPOCH FROM d.day_end) - EXTRACT(EPOCH FROM d.day_start)
+            AS DOUBLE PRECISION) AS day_s,
+       CAST(COALESCE(ms.l1, 0) AS DOUBLE PRECISION) AS running_s,
+       CAST(COALESCE(ms.l2, 0) - COALESCE(ms.l1, 0) AS DOUBLE PRECISION) AS hold_s,
+       CAST(COALESCE(ms.l3, 0) - COALESCE(ms.l2, 0) AS DOUBLE PRECISION) AS assigned_s,
+       CAST(d.available_s AS DOUBLE PRECISION) AS available_s,
+       CAST(COALESCE(ms.l4, 0) AS DOUBLE PRECISION) AS scheduled_s,
+       CAST(COALESCE(ms.l1, 0) AS DOUBLE PRECISION) AS active_s,
+       CAST(0 AS DOUBLE PRECISION) AS planned_downtime_s,
+       CAST(COALESCE(mk.good, 0) AS DOUBLE PRECISION) AS good_units,
+       CAST(COALESCE(mk.scrap, 0) AS DOUBLE PRECISION) AS scrap_units,
+       CAST(COALESCE(mk.completed, 0) AS INTEGER) AS completed,
+       CAST(COALESCE(mk.fpy_weighted, 0) AS DOUBLE PRECISION) AS fpy_weighted,
+       CAST(COALESCE(mk.fpy_units, 0) AS DOUBLE PRECISION) AS fpy_units
+FROM machines mc
+CROSS JOIN {DAYS} d
+LEFT JOIN flags f ON f.day = d.day AND f.machine_id = mc.id
+LEFT JOIN measures ms ON ms.day = d.day AND ms.machine_id = mc.id
+LEFT JOIN marks mk ON mk.day = d.day AND mk.machine_id = mc.id
+WHERE mc.organization_id = :org AND mc.site_id = :site
+ORDER BY d.day, mc.id
+""")  # noqa: S608  (DAYS is our temporary table)
+
+
+def _load_days(conn: Connection, windows: Sequence[DayWindow]) -> None:
+    conn.execute(_CREATE_DAYS)
+    conn.execute(sa.text(f"DELETE FROM {DAYS}"))  # noqa: S608
+    conn.execute(
+        sa.text(f"INSERT INTO {DAYS} VALUES (:day, :start, :end, :available_s)"),  # noqa: S608
+        [{"day": w.day, "start": w.start, "end": w.end, "available_s": w.available_s}
+         for w in windows],
+    )
+
+
+def compute(
+    conn: Connection, org: str, site_id: str, windows: Sequence[DayWindow], as_of: datetime
+) -> list[dict[str, Any]]:
+    """Machine-day rows of ``site_id`` for ``windows``, as known at ``as_of``."""
+    if not windows:
+        return []
+    _load_days(conn, windows)
+    params = {
+        "org": org, "site": site_id, "as_of": as_of,
+        "range_start": min(w.start for w in windows), "range_end": max(w.end for w in windows),
+    }
+    return [dict(row) for row in conn.execute(_COMPUTE, params).mappings()]
+
+
+def store(
+    conn: Connection, org: str, site_id: str, rows: Sequence[dict[str, Any]],
+    days: Sequence[date], now: datetime,
+) -> None:
+    """Replace the rollups of ``days`` with ``rows`` and mark those days complete."""
+    if not days:
+        return
+    md, rd = schema.machine_days, schema.rollup_days
+    conn.execute(md.delete().where(md.c.organization_id == org, md.c.site_id == site_id,
+                                   md.c.day.in_(list(days))))
+    records.upsert(conn, md, [
+        {**row, "organization_id": org, "site_id": site_id, "computed_at": now} for row in rows
+    ])
+    records.upsert(conn, rd, [
+        {"organization_id": org, "site_id": site_id, "day": day, "computed_at": now}
+        for day in days
+    ])
+
+
+def complete_days(conn: Connection, org: str, site_id: str, first: date, last: date) -> set[date]:
+    rd = schema.rollup_days
+    query = sa.select(rd.c.day).where(
+        rd.c.organization_id == org, rd.c.site_id == site_id, rd.c.day.between(first, last)
+    )
+    return set(conn.execute(query).scalars())
+
+
+def invalidate(conn: Connection, org: str, site_id: str, first: date | None = None,
+               last: date | None = None) -> None:
+    """Forget the rollups of a site's days in [first, last] (open ends: every day)."""
+    for table in (schema.rollup_days, schema.machine_days):
+        conditions = [table.c.organization_id == org, table.c.site_id == site_id]
+        if first is not None:
+            conditions.append(table.c.day >= first)
+        if last is not None:
+            conditions.append(table.c.day <= last)
+        conn.execute(table.delete().where(*conditions))
+
+
+def read(conn: Connection, org: str, site_id: str, first: date, last: date) -> list[dict]:
+    md = schema.machine_days
+    query = sa.select(*[c for c in md.columns if c.name not in ("organization_id", "computed_at")])
+    query = query.where(
+        md.c.organization_id == org, md.c.site_id == site_id, md.c.day.between(first, last)
+    ).order_by(md.c.day, md.c.machine_id)
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,149 @@
+"""Derived work-order timelines: status segments and production marks (DESIGN.md §5.1).
+
+Rebuilt set-wise in SQL for the work orders an ingest touched, so late and corrected logs
+are always reflected. Callers load the touched ids with :func:`records.load_ids` first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+IDS = "tmp_wo_ids"
+
+_DELETE_SEGMENTS = sa.text(  # IDS is our temporary table, not input
+    f"DELETE FROM wo_segments WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})"  # noqa: S608, E501
+)
+_DELETE_MARKS = sa.text(  # IDS is our temporary table, not input
+    f"DELETE FROM wo_marks WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})"  # noqa: S608
+)
+
+# A status from a log holds until the next log; the last one until as_of (seg_end NULL).
+# Completed and Closed end the timeline and get no segment. A work order without logs is
+# in its own status over [start_time, end_time or as_of), Completed and Closed counting as
+# Start and ending at end_time (without an end_time their duration is unknown: no segment).
+_INSERT_SEGMENTS = sa.text(f"""
+INSERT INTO wo_segments (organization_id, work_order_id, seg_start, seg_end, status,
+                         site_id, machine_id, wo_start_time, wo_end_time)
+SELECT l.organization_id, l.work_order_id, l.changed_at, l.next_at, l.status,
+       w.site_id, w.machine_id, w.start_time, w.end_time
+FROM (
+    SELECT organization_id, work_order_id, changed_at, status,
+           LEAD(changed_at) OVER (PARTITION BY work_order_id ORDER BY changed_at) AS next_at
+    FROM work_order_logs
+    WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
+) l
+JOIN work_orders w ON w.organization_id = l.organization_id AND w.id = l.work_order_id
+WHERE l.status IN ('Assigned', 'Start', 'Hold')
+UNION ALL
+SELECT w.organization_id, w.id, w.start_time, w.end_time,
+       CASE WHEN w.status IN ('Completed', 'Closed') THEN 'Start' ELSE w.status END,
+       w.site_id, w.machine_id, w.start_time, w.end_time
+FROM work_orders w
+WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
+  AND NOT EXISTS (SELECT 1 FROM work_order_logs l
+                  WHERE l.organization_id = w.organization_id AND l.work_order_id = w.id)
+  AND (w.status NOT IN ('Completed', 'Closed') OR w.end_time IS NOT NULL)
+""")  # noqa: S608  (IDS is our temporary table)
+
+# Production: cumulative counts in logs become increments at the log's instant (a missing
+# count carries the last known one forward); a work order that logged no counts puts its own
+# ok/scrap quantities on its start instant (seed 003's rule). Completion: a log turning
+# Completed, or a log-less Completed work order at its end_time. fpy is weighted by the
+# units its log reported.
+_INSERT_MARKS = sa.text(f"""
+INSERT INTO wo_marks (organization_id, work_order_id, marked_at, site_id, machine_id,
+                      good_units, scrap_units, completed, fpy_weighted, fpy_units)
+WITH l AS (
+    SELECT work_order_id, changed_at, status, ok_qty, scrap_qty, fpy,
+           LAG(status) OVER w AS prev_status,
+           COUNT(ok_qty) OVER w AS ok_grp,
+           COUNT(scrap_qty) OVER w AS scrap_grp
+    FROM work_order_logs
+    WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
+    WINDOW w AS (PARTITION BY work_order_id ORDER BY changed_at)
+), filled AS (
+    SELECT *, MAX(ok_qty) OVER (PARTITION BY work_order_id, ok_grp) AS ok_cum,
+              MAX(scrap_qty) OVER (PARTITION BY work_order_id, scrap_grp) AS scrap_cum
+    FROM l
+), deltas AS (
+    SELECT *,
+        COALESCE(ok_cum, 0) - COALESCE(LAG(ok_cum) OVER w, 0) AS good,
+        COALESCE(scrap_cum, 0) - COALESCE(LAG(scrap_cum) OVER w, 0) AS scrap
+    FROM filled
+    WINDOW w AS (PARTITION BY work_order_id ORDER BY changed_at)
+), marks AS (
+    SELECT work_order_id, changed_at AS marked_at, good, scrap,
+           CASE WHEN status = 'Completed'
+                 AND (prev_status IS NULL OR prev_status <> 'Completed') THEN 1 ELSE 0 END
+               AS completed,
+           CASE WHEN fpy IS NOT NULL THEN fpy * (good + scrap) ELSE 0 END AS fpy_weighted,
+           CASE WHEN fpy IS NOT NULL THEN good + scrap ELSE 0 END AS fpy_units
+    FROM deltas
+    UNION ALL
+    SELECT w.id, w.start_time, COALESCE(w.ok_qty, 0), COALESCE(w.scrap_qty, 0), 0, 0, 0
+    FROM work_orders w
+    WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
+      AND NOT EXISTS (SELECT 1 FROM work_order_logs c
+                      WHERE c.organization_id = w.organization_id AND c.work_order_id = w.id
+                        AND (c.ok_qty IS NOT NULL OR c.scrap_qty IS NOT NULL))
+    UNION ALL
+    SELECT w.id, COALESCE(w.end_time, w.start_time), 0, 0, 1, 0, 0
+    FROM work_orders w
+    WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
+      AND w.status = 'Completed'
+      AND NOT EXISTS (SELECT 1 FROM work_order_logs c
+                      WHERE c.organization_id = w.organization_id AND c.work_order_id = w.id)
+)
+SELECT :org, m.work_order_id, m.marked_at, w.site_id, w.machine_id,
+       SUM(m.good), SUM(m.scrap), SUM(m.completed), SUM(m.fpy_weighted), SUM(m.fpy_units)
+FROM marks m
+JOIN work_orders w ON w.organization_id = :org AND w.id = m.work_order_id
+GROUP BY m.work_order_id, m.marked_at, w.site_id, w.machine_id
+HAVING SUM(m.good) <> 0 OR SUM(m.scrap) <> 0 OR SUM(m.completed) <> 0
+""")  # noqa: S608
+
+# Everything a work order contributes to rollups lies inside its scheduled span, its
+# segments and its marks; an open end (NULL) means "until as_of", so every later day.
+_SPANS = sa.text(f"""
+WITH spans AS (
+    SELECT site_id, start_time AS lo, end_time AS hi, end_time IS NULL AS open_end
+    FROM work_orders
+    WHERE organization_id = :org AND id IN (SELECT id FROM {IDS})
+    UNION ALL
+    SELECT site_id, seg_start, seg_end, seg_end IS NULL
+    FROM wo_segments WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
+    UNION ALL
+    SELECT site_id, marked_at, marked_at, FALSE
+    FROM wo_marks WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
+)
+SELECT site_id, MIN(lo), MAX(COALESCE(hi, lo)), BOOL_OR(open_end) FROM spans GROUP BY site_id
+""")  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Span:
+    """The instants [first, last] of one site that some change touched; open: and after."""
+
+    site_id: str
+    first: datetime
+    last: datetime
+    open_end: bool
+
+
+def spans(conn: Connection, org: str) -> list[Span]:
+    """Where the work orders in the id table currently reach, per site."""
+    return [Span(site, lo, hi, bool(open_end))
+            for site, lo, hi, open_end in conn.execute(_SPANS, {"org": org})]
+
+
+def rebuild(conn: Connection, org: str) -> None:
+    """Recompute segments and marks of the work orders in the id table."""
+    params = {"org": org}
+    conn.execute(_DELETE_SEGMENTS, params)
+    conn.execute(_DELETE_MARKS, params)
+    conn.execute(_INSERT_SEGMENTS, params)
+    conn.execute(_INSERT_MARKS, params)

@@ -3,21 +3,14 @@ ingest consistency rules."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # bench/ sits beside src/, outside the installed package
-    sys.path.insert(0, str(ROOT))
-
-from bench.plant_data import KINDS, count_records, iter_bench_batches  # noqa: E402
+from bench.plant_data import KINDS, count_records, iter_bench_batches
 
 AS_OF = datetime(2025, 11, 2, 7, 30, tzinfo=UTC)  # 01:30 CST, half an hour after fall-back
 STATUSES = {"Assigned", "Start", "Hold", "Completed", "Closed"}

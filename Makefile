@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.plant_analytics
+	$(BIN)/python -m bench.plant_analytics $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

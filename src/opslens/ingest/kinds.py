@@ -6,6 +6,7 @@ subclass that checks references against the store and turns models into table ro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection
 
 from opslens.errors import InvalidInput, NotFound
@@ -72,9 +73,29 @@ class RecordKind:
 
 
 def validate_models(
-    kind: RecordKind, records: Iterable[dict[str, Any]], offset: int = 0
+    kind: RecordKind, records: Sequence[dict[str, Any]], offset: int = 0
 ) -> tuple[list[tuple[int, StrictRecord]], list[RecordError]]:
-    """Validate each record on its own; collect per-record errors with their field."""
+    """Validate a batch; collect per-record errors with their field.
+
+    A clean batch is validated in one call into pydantic's core (several times faster than a
+    call per record); only a batch with errors is gone through record by record.
+    """
+    adapter = _list_adapter(kind.model)
+    try:
+        models = adapter.validate_python(records)
+    except ValidationError:
+        return _validate_one_by_one(kind, records, offset)
+    good: list[tuple[int, StrictRecord]] = []
+    errors: list[RecordError] = []
+    seen: dict[tuple, int] = {}
+    for index, model in enumerate(models, start=offset):
+        _keep_unique(kind, index, model, seen, good, errors)
+    return good, errors
+
+
+def _validate_one_by_one(
+    kind: RecordKind, records: Sequence[dict[str, Any]], offset: int
+) -> tuple[list[tuple[int, StrictRecord]], list[RecordError]]:
     good: list[tuple[int, StrictRecord]] = []
     errors: list[RecordError] = []
     seen: dict[tuple, int] = {}
@@ -84,16 +105,26 @@ def validate_models(
         except ValidationError as exc:
             errors.extend(_pydantic_errors(index, exc))
             continue
-        key = kind.key(model)
-        if key in seen:
-            errors.append(RecordError(index, None, (
-                f"duplicate of record {seen[key]} (same {kind.name} key "
-                f"{', '.join(map(str, key))}); send each record once per batch"
-            )))
-            continue
-        seen[key] = index
-        good.append((index, model))
+        _keep_unique(kind, index, model, seen, good, errors)
     return good, errors
+
+
+def _keep_unique(kind: RecordKind, index: int, model: StrictRecord, seen: dict[tuple, int],
+                 good: list[tuple[int, StrictRecord]], errors: list[RecordError]) -> None:
+    key = kind.key(model)
+    if key in seen:
+        errors.append(RecordError(index, None, (
+            f"duplicate of record {seen[key]} (same {kind.name} key "
+            f"{', '.join(map(str, key))}); send each record once per batch"
+        )))
+        return
+    seen[key] = index
+    good.append((index, model))
+
+
+@functools.cache
+def _list_adapter(model: type[StrictRecord]) -> TypeAdapter:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _pydantic_errors(index: int, exc: ValidationError) -> list[RecordError]:

@@ -305,7 +305,7 @@ class WorkOrderLogs(RecordKind):
     model = WorkOrderLogRecord
 
     def key(self, record: WorkOrderLogRecord) -> tuple:
-        return (record.work_order_id, record.changed_at.isoformat())
+        return (record.work_order_id, record.changed_at)
 
     def check(self, ctx: Context, batch: Sequence[tuple[int, WorkOrderLogRecord]]) -> Checked:
         out = Checked()

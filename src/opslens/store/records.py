@@ -82,20 +82,23 @@ def fetch_by_ids(
     conn: Connection, table: sa.Table, org: str, ids: Iterable[str],
     columns: Sequence[str] | None = None, id_column: str = "id",
 ) -> dict[str, dict[str, Any]]:
-    """The rows of ``table`` in ``org`` whose ``id_column`` is among ``ids``, by id."""
-    wanted = sorted(set(ids))
+    """The rows of ``table`` in ``org`` whose ``id_column`` is among ``ids``, by id.
+
+    The ids go into a temporary table and are joined, which stays fast for a batch of
+    100,000 ids where an ``IN`` list of bound parameters would not.
+    """
+    wanted = set(ids)
     if not wanted:
         return {}
     selected = [table.c[name] for name in (columns or [c.name for c in table.columns])]
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 10_000):
-        chunk = wanted[start:start + 10_000]
-        query = sa.select(*selected, table.c[id_column].label("_id")).where(
-            table.c[ORG] == org, table.c[id_column].in_(chunk)
-        )
-        for row in conn.execute(query).mappings():
-            found[row["_id"]] = {k: v for k, v in row.items() if k != "_id"}
-    return found
+    lookup = sa.table(load_ids(conn, "tmp_lookup_ids", wanted), sa.column("id"))
+    query = (
+        sa.select(*selected, table.c[id_column].label("_id"))
+        .join(lookup, lookup.c.id == table.c[id_column])
+        .where(table.c[ORG] == org)
+    )
+    names = [c.name for c in selected]
+    return {row[-1]: dict(zip(names, row[:-1], strict=True)) for row in conn.execute(query)}
 
 
 def ensure_organization(conn: Connection, org: str, now: datetime) -> None:

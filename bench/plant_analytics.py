@@ -184,8 +184,8 @@ def main(argv: list[str] | None = None) -> None:
     per_site = results["analytics"]
     base = results["seed_baseline"]
     results["ratio_seed_over_opslens"] = {
-        "machine_status": round(base["machine_status_ms"] / per_site["machine_status"]["p50_ms"], 1),
-        "utilization": round(base["utilization_ms"] / per_site["utilization"]["p50_ms"], 1),
+        name: round(base[f"{name}_ms"] / per_site[name]["p50_ms"], 1)
+        for name in ("machine_status", "utilization")
     }
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     args.out.parent.mkdir(parents=True, exist_ok=True)

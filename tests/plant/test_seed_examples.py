@@ -130,7 +130,7 @@ def test_utilization_test_case_2_no_production(store):
                          "start_time": "2025-10-14T06:00:00Z",
                          "end_time": "2025-10-14T14:00:00Z"}])
     result = run(store, utilization, **custom(day(14), day(14), "2025-10-20T00:00:00+00:00"))
-    m2 = [r for r in result["primary_period"]["machine_daily"] if r["machine_id"] == "M2"][0]
+    m2 = next(r for r in result["primary_period"]["machine_daily"] if r["machine_id"] == "M2")
     assert m2["scheduled_utilization"] == 0.0 and m2["active_utilization"] == 0.0
     assert m2["machine_count"] == 0
     assert m2["quality_rate"] is None and m2["average_cycle_time"] is None

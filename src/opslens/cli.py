@@ -149,11 +149,15 @@ def ingest(
                                         lambda n: progress.advance(task, n))
         else:
             from opslens.ingest.service import ingest as ingest_records
+            from opslens.plant import rollups
 
             store = _open_store(settings)
             try:
-                result = ingest_records(store, org, kind, batches, partial,
-                                        progress=lambda n: progress.advance(task, n)).as_dict()
+                outcome = ingest_records(store, org, kind, batches, partial,
+                                         progress=lambda n: progress.advance(task, n))
+                progress.add_task("daily rollups", total=None)
+                rollups.refresh_touched(store, org, outcome.touched)
+                result = outcome.as_dict()
             finally:
                 store.dispose()
     _report(result)

@@ -36,6 +36,7 @@ class IngestResult:
     received: int = 0
     stored: int = 0
     errors: list[RecordError] = field(default_factory=list)
+    touched: rollups.Touched = field(default_factory=dict)  # stale rollup days per site
 
     @property
     def rejected(self) -> int:
@@ -65,7 +66,7 @@ def ingest(
             checked = kind.check(ctx, models) if models else Checked()
             result.errors += errors + checked.errors
             if not result.errors or partial:
-                _write(conn, org, kind, checked)
+                rollups.merge(result.touched, _write(conn, org, kind, checked))
                 result.stored += len(checked.rows)
             if progress:
                 progress(len(chunk))
@@ -77,12 +78,14 @@ def ingest(
     return result
 
 
-def _write(conn: Connection, org: str, kind: RecordKind, checked: Checked) -> None:
+def _write(conn: Connection, org: str, kind: RecordKind, checked: Checked) -> rollups.Touched:
+    touched: rollups.Touched = {}
     if checked.work_orders:
         records.load_ids(conn, timelines.IDS, checked.work_orders)
         before = timelines.spans(conn, org)
     records.upsert(conn, kind.table, checked.rows)
     if checked.work_orders:
         timelines.rebuild(conn, org)
-        rollups.invalidate(conn, org, before + timelines.spans(conn, org))
-    rollups.invalidate_sites(conn, org, checked.sites)
+        touched = rollups.invalidate(conn, org, before + timelines.spans(conn, org))
+    rollups.merge(touched, rollups.invalidate_sites(conn, org, checked.sites))
+    return touched

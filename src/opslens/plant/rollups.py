@@ -9,15 +9,17 @@ every day a change reaches (:func:`invalidate`), late and corrected records incl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from opslens.plant.sites import Site
+from opslens.errors import NotFound
+from opslens.plant.sites import Site, load_site
 from opslens.store import plant as plant_store
 from opslens.store import rollups as rollup_store
+from opslens.store.engine import Store
 from opslens.store.timelines import Span
 
 
@@ -54,21 +56,63 @@ def refresh(conn: Connection, org: str, site: Site, first: date, last: date,
     return len(rollup_store.complete_days(conn, org, site.id, first, last)) - before
 
 
-def invalidate(conn: Connection, org: str, spans: Iterable[Span]) -> None:
+#: Per site, the first and last local day an ingest made stale (None: no bound).
+Touched = dict[str, tuple[date | None, date | None]]
+
+
+def invalidate(conn: Connection, org: str, spans: Iterable[Span]) -> Touched:
     """Forget the rollups of every local day the spans reach (an open span: every later day)."""
-    zones: dict[str, Any] = {}
+    zones: dict[str, ZoneInfo | None] = {}
+    touched: Touched = {}
     for span in spans:
         if span.site_id not in zones:
             row = plant_store.get_site(conn, org, span.site_id)
-            zones[span.site_id] = row and row["timezone"]
-        if not zones[span.site_id]:
+            zones[span.site_id] = ZoneInfo(row["timezone"]) if row else None
+        tz = zones[span.site_id]
+        if tz is None:
             continue
-        tz = ZoneInfo(zones[span.site_id])
         first = span.first.astimezone(tz).date()
         last = None if span.open_end else span.last.astimezone(tz).date()
         rollup_store.invalidate(conn, org, span.site_id, first, last)
+        _widen(touched, span.site_id, first, last)
+    return touched
 
 
-def invalidate_sites(conn: Connection, org: str, site_ids: Iterable[str]) -> None:
+def invalidate_sites(conn: Connection, org: str, site_ids: Iterable[str]) -> Touched:
+    touched: Touched = {}
     for site_id in site_ids:
         rollup_store.invalidate(conn, org, site_id)
+        _widen(touched, site_id, None, None)
+    return touched
+
+
+def _widen(touched: Touched, site_id: str, first: date | None, last: date | None) -> None:
+    if site_id in touched:
+        old_first, old_last = touched[site_id]
+        first = None if first is None or old_first is None else min(first, old_first)
+        last = None if last is None or old_last is None else max(last, old_last)
+    touched[site_id] = (first, last)
+
+
+def merge(into: Touched, other: Touched) -> None:
+    for site_id, (first, last) in other.items():
+        _widen(into, site_id, first, last)
+
+
+def refresh_touched(store: Store, org: str, touched: Touched, horizon_days: int = 400,
+                    now: datetime | None = None) -> int:
+    """Recompute the stale closed days an ingest left (reads would do it on demand)."""
+    now = now or datetime.now(UTC)
+    computed = 0
+    for site_id, (first, last) in sorted(touched.items()):
+        with store.engine.begin() as conn:
+            try:
+                site = load_site(conn, org, site_id)
+            except NotFound:
+                continue
+            today = now.astimezone(site.tz).date()
+            start = max(first or date.min, today - timedelta(days=horizon_days))
+            end = min(last or today, today)
+            if start <= end:
+                computed += refresh(conn, org, site, start, end, now)
+    return computed

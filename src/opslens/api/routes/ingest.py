@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -13,6 +13,7 @@ from opslens.errors import InvalidInput
 from opslens.ingest import formats
 from opslens.ingest.kinds import kind_names
 from opslens.ingest.service import ingest
+from opslens.plant import rollups
 
 router = APIRouter(prefix="/api/ingest", tags=["ingest"])
 
@@ -39,6 +40,7 @@ def list_kinds() -> dict:
 )
 async def ingest_records(
     request: Request, store: StoreDep, org: OrgDep, settings: SettingsDep,
+    background: BackgroundTasks,
     kind: Annotated[str, Path(description="sites, lines, machines, shifts, work_orders, "
                                           "work_order_logs")],
     partial: Annotated[bool, Query(description="Store the valid records of a bad batch.")] = False,
@@ -57,6 +59,8 @@ async def ingest_records(
     size = settings.ingest_batch_size
     chunks = [payload[i:i + size] for i in range(0, len(payload), size)] or [[]]
     result = await run_in_threadpool(ingest, store, org, kind, chunks, partial)
+    if result.touched:  # recompute the stale days after answering; reads would do it anyway
+        background.add_task(rollups.refresh_touched, store, org, result.touched)
     status = 422 if result.errors and not result.stored else 200
     body_out = result.as_dict()
     if status == 422:

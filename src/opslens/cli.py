@@ -23,6 +23,7 @@ rollups_app = typer.Typer(help="Daily rollups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rollups_app, name="rollups")
 console = Console(stderr=True)
+COMPACT_AFTER = 500_000  # records in one CLI ingest that make it a bulk load
 
 OrgOption = Annotated[str | None, typer.Option(
     "--org", help="Organization (default: OPSLENS_DEFAULT_ORGANIZATION or 'default').")]
@@ -91,6 +92,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     store.dispose()
 
 
+@db_app.command("compact")
+def db_compact() -> None:
+    """Put derived tables back in time order after a bulk load of history (DuckDB)."""
+    from opslens.store import timelines
+
+    settings = _settings()
+    store = _open_store(settings)
+    try:
+        with store.engine.begin() as conn:
+            timelines.compact(conn)
+    finally:
+        store.dispose()
+    console.print("derived tables compacted")
+
+
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the store."""
@@ -150,12 +166,16 @@ def ingest(
         else:
             from opslens.ingest.service import ingest as ingest_records
             from opslens.plant import rollups
+            from opslens.store import timelines
 
             store = _open_store(settings)
             try:
                 outcome = ingest_records(store, org, kind, batches, partial,
                                          progress=lambda n: progress.advance(task, n))
                 progress.add_task("daily rollups", total=None)
+                if outcome.stored >= COMPACT_AFTER:  # a bulk load: restore time order first
+                    with store.engine.begin() as conn:
+                        timelines.compact(conn)
                 rollups.refresh_touched(store, org, outcome.touched)
                 result = outcome.as_dict()
             finally:

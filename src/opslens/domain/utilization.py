@@ -10,7 +10,7 @@ time was available (seed 003 "Edge Cases").
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from opslens.domain.comparison import Direction
@@ -35,7 +35,7 @@ DIRECTIONS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class ProductionSums:
     """Additive quantities of one machine-day, or of any pool of them.
 
@@ -56,8 +56,25 @@ class ProductionSums:
     machine_count: int = 0
 
     def __add__(self, other: ProductionSums) -> ProductionSums:
-        return ProductionSums(*(getattr(self, f.name) + getattr(other, f.name)
-                                for f in fields(self)))
+        total = ProductionSums()
+        total += self
+        total += other
+        return total
+
+    def __iadd__(self, other: ProductionSums) -> ProductionSums:
+        # Spelled out: this runs once per machine-day of a query (45,000 for 500 × 90).
+        self.available_s += other.available_s
+        self.scheduled_s += other.scheduled_s
+        self.active_s += other.active_s
+        self.downtime_s += other.downtime_s
+        self.planned_downtime_s += other.planned_downtime_s
+        self.good_units += other.good_units
+        self.scrap_units += other.scrap_units
+        self.completed += other.completed
+        self.fpy_weighted += other.fpy_weighted
+        self.fpy_units += other.fpy_units
+        self.machine_count += other.machine_count
+        return self
 
 
 def machine_day(row: Mapping[str, Any]) -> ProductionSums:
@@ -88,9 +105,16 @@ def machine_day(row: Mapping[str, Any]) -> ProductionSums:
 
 
 def pool(parts: Iterable[ProductionSums]) -> ProductionSums:
+    """The sum of any number of machine-days (the pooled roll-up: add, then divide).
+
+    >>> a = ProductionSums(available_s=100, active_s=50, machine_count=1)
+    >>> b = ProductionSums(available_s=300, active_s=60, machine_count=1)
+    >>> p = pool([a, b]); p.available_s, p.active_s, p.machine_count
+    (400.0, 110.0, 2)
+    """
     total = ProductionSums()
     for part in parts:
-        total = total + part
+        total += part
     return total
 
 

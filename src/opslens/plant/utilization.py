@@ -64,7 +64,7 @@ def _period(conn: Connection, org: str, site: Site, period: DateRange, as_of: da
     per_machine: dict[str, kpi.ProductionSums] = defaultdict(kpi.ProductionSums)
     for parts in by_day.values():
         for mid, sums in parts:
-            per_machine[mid] = per_machine[mid] + sums
+            per_machine[mid] += sums
     machines = []
     for mid in sorted(per_machine):
         metrics = kpi.metrics(per_machine[mid])

@@ -89,8 +89,8 @@ def segments_at(
     s = schema.wo_segments
     query = sa.select(s.c.work_order_id, s.c.machine_id, s.c.status, s.c.seg_start,
                       s.c.wo_start_time).where(
-        s.c.organization_id == org, s.c.site_id == site_id, s.c.seg_start <= as_of,
-        sa.or_(s.c.seg_end.is_(None), s.c.seg_end > as_of),
+        s.c.organization_id == org, s.c.site_id == site_id, s.c.status != "Scheduled",
+        s.c.seg_start <= as_of, s.c.seg_end > as_of,
     )
     return _rows(conn, query)
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opslens.store import records, schema
+from opslens.store.schema import OPEN_END
 
 DAYS = "tmp_rollup_days"
 
@@ -39,24 +40,23 @@ _CREATE_DAYS = sa.text(
 
 _COMPUTE = sa.text(f"""
 WITH seg AS (
-    SELECT machine_id, status, seg_start, wo_start_time,
-           LEAST(COALESCE(seg_end, :as_of), :as_of) AS seg_end
+    -- open segments end at as_of; a Scheduled span without an end_time too (DESIGN.md §5.3)
+    SELECT machine_id, status, seg_start, wo_start_time, LEAST(seg_end, :as_of) AS seg_end
     FROM wo_segments
     WHERE organization_id = :org AND site_id = :site
-      AND seg_start < :as_of AND seg_start < :range_end
-      AND (seg_end IS NULL OR seg_end > :range_start)
+      AND seg_end > :range_start AND seg_start < :range_end
+      AND status <> 'Scheduled' AND seg_start < :as_of
+    UNION ALL
+    SELECT machine_id, status, seg_start, wo_start_time,
+           CASE WHEN seg_end < :open_end THEN seg_end ELSE :as_of END
+    FROM wo_segments
+    WHERE organization_id = :org AND site_id = :site
+      AND seg_end > :range_start AND seg_start < :range_end
+      AND status = 'Scheduled' AND ran_from < :as_of
 ), clipped AS (
     SELECT d.day, d.day_start, d.day_end, s.machine_id, s.status, s.wo_start_time,
            GREATEST(s.seg_start, d.day_start) AS s, LEAST(s.seg_end, d.day_end) AS e
     FROM seg s JOIN {DAYS} d ON s.seg_start < d.day_end AND s.seg_end > d.day_start
-), ran AS (
-    SELECT w.machine_id, w.start_time, COALESCE(w.end_time, :as_of) AS end_time
-    FROM work_orders w
-    WHERE w.organization_id = :org AND w.site_id = :site
-      AND w.start_time < :range_end AND COALESCE(w.end_time, :as_of) > :range_start
-      AND EXISTS (SELECT 1 FROM wo_segments g
-                  WHERE g.organization_id = w.organization_id AND g.work_order_id = w.id
-                    AND g.status = 'Start' AND g.seg_start < :as_of)
 ), pieces AS (
     -- level 1: Start; 2: Start or Hold; 3: any status (Assigned only from the work order's
     -- scheduled start); 4: scheduled spans of work orders that ran
@@ -66,11 +66,9 @@ WITH seg AS (
     UNION ALL
     SELECT day, machine_id, 3,
            CASE WHEN status = 'Assigned' THEN GREATEST(s, wo_start_time) ELSE s END, e
-    FROM clipped
+    FROM clipped WHERE status <> 'Scheduled'
     UNION ALL
-    SELECT d.day, r.machine_id, 4,
-           GREATEST(r.start_time, d.day_start), LEAST(r.end_time, d.day_end)
-    FROM ran r JOIN {DAYS} d ON r.start_time < d.day_end AND r.end_time > d.day_start
+    SELECT day, machine_id, 4, s, e FROM clipped WHERE status = 'Scheduled'
 ), ordered AS (
     SELECT day, machine_id, lvl, s, e,
            MAX(e) OVER (PARTITION BY day, machine_id, lvl ORDER BY s, e
@@ -95,7 +93,7 @@ WITH seg AS (
            MAX(CASE WHEN status = 'Hold' THEN 1 ELSE 0 END) AS hold,
            MAX(CASE WHEN status = 'Assigned' AND wo_start_time >= day_start
                      AND wo_start_time < day_end THEN 1 ELSE 0 END) AS scheduled
-    FROM clipped WHERE e > s
+    FROM clipped WHERE e > s AND status <> 'Scheduled'
     GROUP BY day, machine_id
 ), marks AS (
     SELECT d.day, m.machine_id, SUM(m.good_units) AS good, SUM(m.scrap_units) AS scrap,
@@ -152,7 +150,7 @@ def compute(
         return []
     _load_days(conn, windows)
     params = {
-        "org": org, "site": site_id, "as_of": as_of,
+        "org": org, "site": site_id, "as_of": as_of, "open_end": OPEN_END,
         "range_start": min(w.start for w in windows), "range_end": max(w.end for w in windows),
     }
     return [dict(row) for row in conn.execute(_COMPUTE, params).mappings()]
@@ -199,8 +197,9 @@ def invalidate(conn: Connection, org: str, site_id: str, first: date | None = No
 
 def read(conn: Connection, org: str, site_id: str, first: date, last: date) -> list[dict]:
     md = schema.machine_days
-    query = sa.select(*[c for c in md.columns if c.name not in ("organization_id", "computed_at")])
-    query = query.where(
+    columns = [c for c in md.columns if c.name not in ("organization_id", "computed_at")]
+    query = sa.select(*columns).where(
         md.c.organization_id == org, md.c.site_id == site_id, md.c.day.between(first, last)
     ).order_by(md.c.day, md.c.machine_id)
-    return [dict(row) for row in conn.execute(query).mappings()]
+    names = [c.name for c in columns]
+    return [dict(zip(names, row, strict=True)) for row in conn.execute(query)]

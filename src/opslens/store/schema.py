@@ -9,6 +9,8 @@ schema; ``tests/store/test_migrations.py`` compares the two.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -122,21 +124,30 @@ work_order_logs = sa.Table(
 
 # ---- derived -------------------------------------------------------------------------------
 
+#: The end of a segment that is still open ("until as_of"). A real instant, not NULL, so that
+#: "segments reaching past T" is one range predicate that zone maps and indexes can serve.
+OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
+
 # The status timeline of each work order (DESIGN.md §5.1): status holds over [seg_start,
-# seg_end); seg_end NULL means "until as_of". Terminal statuses end a timeline and have no
-# segment. Site and machine are copied here so rollups never join back to work_orders.
+# seg_end); seg_end OPEN_END means "until as_of". Terminal statuses end a timeline and have no
+# segment. A work order that ran also gets one "Scheduled" row over [start_time, end_time)
+# with ``ran_from``, its first Start: scheduled hours count such spans (DESIGN.md §5.3). Site
+# and machine are copied here so rollups never join back to work_orders. Derived tables have
+# no primary key: they are only ever deleted and re-inserted per work order, and without an
+# index DuckDB can rewrite them in time order after bulk loads (timelines.compact).
 wo_segments = sa.Table(
     "wo_segments",
     metadata,
-    _org(),
-    sa.Column("work_order_id", sa.String(64), primary_key=True),
-    sa.Column("seg_start", TS, primary_key=True),
-    sa.Column("seg_end", TS),
+    sa.Column(ORG, sa.String(64), nullable=False),
+    sa.Column("work_order_id", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("seg_start", TS, nullable=False),
+    sa.Column("seg_end", TS, nullable=False),
     sa.Column("site_id", sa.String(64), nullable=False),
     sa.Column("machine_id", sa.String(64), nullable=False),
     sa.Column("wo_start_time", TS, nullable=False),
     sa.Column("wo_end_time", TS),
+    sa.Column("ran_from", TS),
 )
 
 # Point events of each work order: production increments (from cumulative counts in logs, or
@@ -144,9 +155,9 @@ wo_segments = sa.Table(
 wo_marks = sa.Table(
     "wo_marks",
     metadata,
-    _org(),
-    sa.Column("work_order_id", sa.String(64), primary_key=True),
-    sa.Column("marked_at", TS, primary_key=True),
+    sa.Column(ORG, sa.String(64), nullable=False),
+    sa.Column("work_order_id", sa.String(64), nullable=False),
+    sa.Column("marked_at", TS, nullable=False),
     sa.Column("site_id", sa.String(64), nullable=False),
     sa.Column("machine_id", sa.String(64), nullable=False),
     sa.Column("good_units", sa.Double, nullable=False),
@@ -199,7 +210,9 @@ POSTGRES_INDEXES = (
     ("ix_work_orders_machine_start", "work_orders", (ORG, "machine_id", "start_time")),
     ("ix_work_orders_site_status", "work_orders", (ORG, "site_id", "status")),
     ("ix_work_order_logs_status_changed", "work_order_logs", (ORG, "status", "changed_at")),
-    ("ix_wo_segments_site_start", "wo_segments", (ORG, "site_id", "seg_start")),
+    ("ix_wo_segments_order", "wo_segments", (ORG, "work_order_id")),
+    ("ix_wo_segments_site_end", "wo_segments", (ORG, "site_id", "seg_end")),
+    ("ix_wo_marks_order", "wo_marks", (ORG, "work_order_id")),
     ("ix_wo_marks_site_at", "wo_marks", (ORG, "site_id", "marked_at")),
     ("ix_machine_days_site_day", "machine_days", (ORG, "site_id", "day")),
 )

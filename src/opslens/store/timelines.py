@@ -12,6 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from opslens.store.schema import OPEN_END
+
 IDS = "tmp_wo_ids"
 
 _DELETE_SEGMENTS = sa.text(  # IDS is our temporary table, not input
@@ -21,15 +23,16 @@ _DELETE_MARKS = sa.text(  # IDS is our temporary table, not input
     f"DELETE FROM wo_marks WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})"  # noqa: S608
 )
 
-# A status from a log holds until the next log; the last one until as_of (seg_end NULL).
+# A status from a log holds until the next log; the last one until as_of (OPEN_END).
 # Completed and Closed end the timeline and get no segment. A work order without logs is
 # in its own status over [start_time, end_time or as_of), Completed and Closed counting as
 # Start and ending at end_time (without an end_time their duration is unknown: no segment).
 _INSERT_SEGMENTS = sa.text(f"""
-INSERT INTO wo_segments (organization_id, work_order_id, seg_start, seg_end, status,
-                         site_id, machine_id, wo_start_time, wo_end_time)
-SELECT l.organization_id, l.work_order_id, l.changed_at, l.next_at, l.status,
-       w.site_id, w.machine_id, w.start_time, w.end_time
+INSERT INTO wo_segments (organization_id, work_order_id, status, seg_start, seg_end,
+                         site_id, machine_id, wo_start_time, wo_end_time, ran_from)
+SELECT l.organization_id, l.work_order_id, l.status, l.changed_at,
+       COALESCE(l.next_at, :open_end), w.site_id, w.machine_id, w.start_time, w.end_time,
+       CAST(NULL AS TIMESTAMPTZ)
 FROM (
     SELECT organization_id, work_order_id, changed_at, status,
            LEAD(changed_at) OVER (PARTITION BY work_order_id ORDER BY changed_at) AS next_at
@@ -39,15 +42,31 @@ FROM (
 JOIN work_orders w ON w.organization_id = l.organization_id AND w.id = l.work_order_id
 WHERE l.status IN ('Assigned', 'Start', 'Hold')
 UNION ALL
-SELECT w.organization_id, w.id, w.start_time, w.end_time,
+SELECT w.organization_id, w.id,
        CASE WHEN w.status IN ('Completed', 'Closed') THEN 'Start' ELSE w.status END,
-       w.site_id, w.machine_id, w.start_time, w.end_time
+       w.start_time, COALESCE(w.end_time, :open_end),
+       w.site_id, w.machine_id, w.start_time, w.end_time, CAST(NULL AS TIMESTAMPTZ)
 FROM work_orders w
 WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
   AND NOT EXISTS (SELECT 1 FROM work_order_logs l
                   WHERE l.organization_id = w.organization_id AND l.work_order_id = w.id)
   AND (w.status NOT IN ('Completed', 'Closed') OR w.end_time IS NOT NULL)
+ORDER BY 4
 """)  # noqa: S608  (IDS is our temporary table)
+
+# The scheduled span of each work order that ran, with the instant it first started.
+_INSERT_SCHEDULED = sa.text(f"""
+INSERT INTO wo_segments (organization_id, work_order_id, status, seg_start, seg_end,
+                         site_id, machine_id, wo_start_time, wo_end_time, ran_from)
+SELECT w.organization_id, w.id, 'Scheduled', w.start_time, COALESCE(w.end_time, :open_end),
+       w.site_id, w.machine_id, w.start_time, w.end_time, f.ran_from
+FROM work_orders w
+JOIN (SELECT work_order_id, MIN(seg_start) AS ran_from FROM wo_segments
+      WHERE organization_id = :org AND status = 'Start'
+        AND work_order_id IN (SELECT id FROM {IDS})
+      GROUP BY work_order_id) f ON f.work_order_id = w.id
+WHERE w.organization_id = :org
+""")  # noqa: S608
 
 # Production: cumulative counts in logs become increments at the log's instant (a missing
 # count carries the last known one forward); a work order that logged no counts puts its own
@@ -114,13 +133,14 @@ WITH spans AS (
     FROM work_orders
     WHERE organization_id = :org AND id IN (SELECT id FROM {IDS})
     UNION ALL
-    SELECT site_id, seg_start, seg_end, seg_end IS NULL
+    SELECT site_id, seg_start, seg_end, seg_end >= :open_end
     FROM wo_segments WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
     UNION ALL
     SELECT site_id, marked_at, marked_at, FALSE
     FROM wo_marks WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
 )
-SELECT site_id, MIN(lo), MAX(COALESCE(hi, lo)), BOOL_OR(open_end) FROM spans GROUP BY site_id
+SELECT site_id, MIN(lo), MAX(CASE WHEN open_end THEN lo ELSE hi END), BOOL_OR(open_end)
+FROM spans GROUP BY site_id
 """)  # noqa: S608
 
 
@@ -137,13 +157,33 @@ class Span:
 def spans(conn: Connection, org: str) -> list[Span]:
     """Where the work orders in the id table currently reach, per site."""
     return [Span(site, lo, hi, bool(open_end))
-            for site, lo, hi, open_end in conn.execute(_SPANS, {"org": org})]
+            for site, lo, hi, open_end in conn.execute(_SPANS, {"org": org, "open_end": OPEN_END})]
 
 
 def rebuild(conn: Connection, org: str) -> None:
     """Recompute segments and marks of the work orders in the id table."""
-    params = {"org": org}
+    params = {"org": org, "open_end": OPEN_END}
     conn.execute(_DELETE_SEGMENTS, params)
     conn.execute(_DELETE_MARKS, params)
     conn.execute(_INSERT_SEGMENTS, params)
+    conn.execute(_INSERT_SCHEDULED, params)
     conn.execute(_INSERT_MARKS, params)
+
+
+def compact(conn: Connection) -> None:
+    """Rewrite the derived tables in (organization, site, time) order (DuckDB only).
+
+    DuckDB skips row groups by their min/max values, which only works when rows arrive
+    roughly in time order, as they do in live operation. A bulk load of history machine by
+    machine leaves every row group spanning all of it; this puts it back in order. The rows
+    are the same before and after. PostgreSQL uses its indexes instead and needs nothing.
+    """
+    if conn.dialect.name != "duckdb":
+        return
+    for table, order in (("wo_segments", "seg_end"), ("wo_marks", "marked_at")):
+        conn.execute(sa.text(
+            f"CREATE TEMPORARY TABLE compact_{table} AS SELECT * FROM {table} "  # noqa: S608
+            f"ORDER BY organization_id, site_id, {order}"))
+        conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
+        conn.execute(sa.text(f"INSERT INTO {table} SELECT * FROM compact_{table}"))  # noqa: S608
+        conn.execute(sa.text(f"DROP TABLE compact_{table}"))

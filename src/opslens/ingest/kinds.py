@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection
 
 from opslens.errors import InvalidInput, NotFound
@@ -32,13 +32,12 @@ class RecordError:
         return {"index": self.index, "field": self.field, "reason": self.reason}
 
 
-class StrictRecord(BaseModel):
-    """Base of every record model: unknown fields are errors (they are usually typos)."""
+#: How every record kind is validated: unknown fields are errors (they are usually typos),
+#: text is stripped, an id sent as a number becomes text. Kinds are TypedDicts with this
+#: config: validated records are plain dicts, several times cheaper to make than models.
+RECORD_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True,
-        populate_by_name=True,
-    )
+Record = dict[str, Any]
 
 
 @dataclass
@@ -46,9 +45,37 @@ class Checked:
     """Rows ready to write, the errors found, and what the write touches downstream."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)  # the batch position of each row
     errors: list[RecordError] = field(default_factory=list)
     work_orders: set[str] = field(default_factory=set)  # timelines to rebuild
     sites: set[str] = field(default_factory=set)  # sites whose every rollup is stale
+
+    def add(self, index: int, row: dict[str, Any]) -> None:
+        self.indexes.append(index)
+        self.rows.append(row)
+
+    def drop_duplicates(self, kind: str, table: sa.Table) -> None:
+        """Reject a second row with the same key as an earlier one of the batch.
+
+        Compared after conversion to stored form, so "09:00" at a Berlin site and
+        "07:00Z" are one instant, as the store would see them.
+        """
+        columns = [c.name for c in table.primary_key.columns if c.name != "organization_id"]
+        seen: dict[tuple, int] = {}
+        rows, indexes = [], []
+        for index, row in zip(self.indexes, self.rows, strict=True):
+            key = tuple(row[c] for c in columns)
+            if key in seen:
+                shown = ", ".join(v.isoformat() if hasattr(v, "isoformat") else str(v)
+                                  for v in key)
+                self.errors.append(RecordError(index, None, (
+                    f"duplicate of record {seen[key]} (same {kind} key {shown}); send each "
+                    "record once per batch")))
+                continue
+            seen[key] = index
+            rows.append(row)
+            indexes.append(index)
+        self.rows, self.indexes = rows, indexes
 
 
 @dataclass
@@ -63,68 +90,45 @@ class Context:
 class RecordKind:
     name: ClassVar[str]
     table: ClassVar[sa.Table]
-    model: ClassVar[type[StrictRecord]]
+    model: ClassVar[type]  # a TypedDict with RECORD_CONFIG
 
-    def key(self, record: StrictRecord) -> tuple:
-        return (record.id,)  # type: ignore[attr-defined]
-
-    def check(self, ctx: Context, batch: Sequence[tuple[int, StrictRecord]]) -> Checked:
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
         raise NotImplementedError
 
 
 def validate_models(
     kind: RecordKind, records: Sequence[dict[str, Any]], offset: int = 0
-) -> tuple[list[tuple[int, StrictRecord]], list[RecordError]]:
+) -> tuple[list[tuple[int, Record]], list[RecordError]]:
     """Validate a batch; collect per-record errors with their field.
 
     A clean batch is validated in one call into pydantic's core (several times faster than a
     call per record); only a batch with errors is gone through record by record.
     """
-    adapter = _list_adapter(kind.model)
     try:
-        models = adapter.validate_python(records)
+        models = _list_adapter(kind.model).validate_python(records)
     except ValidationError:
-        return _validate_one_by_one(kind, records, offset)
-    good: list[tuple[int, StrictRecord]] = []
+        pass
+    else:
+        return list(enumerate(models, start=offset)), []
+    good: list[tuple[int, Record]] = []
     errors: list[RecordError] = []
-    seen: dict[tuple, int] = {}
-    for index, model in enumerate(models, start=offset):
-        _keep_unique(kind, index, model, seen, good, errors)
-    return good, errors
-
-
-def _validate_one_by_one(
-    kind: RecordKind, records: Sequence[dict[str, Any]], offset: int
-) -> tuple[list[tuple[int, StrictRecord]], list[RecordError]]:
-    good: list[tuple[int, StrictRecord]] = []
-    errors: list[RecordError] = []
-    seen: dict[tuple, int] = {}
+    adapter = _adapter(kind.model)
     for index, raw in enumerate(records, start=offset):
         try:
-            model = kind.model.model_validate(raw)
+            good.append((index, adapter.validate_python(raw)))
         except ValidationError as exc:
             errors.extend(_pydantic_errors(index, exc))
-            continue
-        _keep_unique(kind, index, model, seen, good, errors)
     return good, errors
-
-
-def _keep_unique(kind: RecordKind, index: int, model: StrictRecord, seen: dict[tuple, int],
-                 good: list[tuple[int, StrictRecord]], errors: list[RecordError]) -> None:
-    key = kind.key(model)
-    if key in seen:
-        errors.append(RecordError(index, None, (
-            f"duplicate of record {seen[key]} (same {kind.name} key "
-            f"{', '.join(map(str, key))}); send each record once per batch"
-        )))
-        return
-    seen[key] = index
-    good.append((index, model))
 
 
 @functools.cache
-def _list_adapter(model: type[StrictRecord]) -> TypeAdapter:
+def _list_adapter(model: type) -> TypeAdapter:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+@functools.cache
+def _adapter(model: type) -> TypeAdapter:
+    return TypeAdapter(model)
 
 
 def _pydantic_errors(index: int, exc: ValidationError) -> list[RecordError]:

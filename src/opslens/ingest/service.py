@@ -64,6 +64,7 @@ def ingest(
             models, errors = validate_models(kind, chunk, offset=result.received)
             result.received += len(chunk)
             checked = kind.check(ctx, models) if models else Checked()
+            checked.drop_duplicates(kind.name, kind.table)
             result.errors += errors + checked.errors
             if not result.errors or partial:
                 rollups.merge(result.touched, _write(conn, org, kind, checked))

@@ -6,6 +6,7 @@ Python's ``round`` sends halves to even (``round(2.25, 1) == 2.2``); a KPI repor
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -26,5 +27,8 @@ def round_half_up(value: float | None, ndigits: int) -> float | None:
     """
     if value is None:
         return None
+    scaled = float(value) * 10.0**ndigits
+    if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:  # not near a half: plain rounding agrees
+        return round(float(value), ndigits)
     quantum = Decimal(1).scaleb(-ndigits)
     return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))

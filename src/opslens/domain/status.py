@@ -9,7 +9,7 @@ own per-metric sections and DESIGN.md give 4.857 / 8 = 60.7 %).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -47,24 +47,22 @@ def day_status(running: bool, hold: bool, scheduled: bool) -> str:
 
 
 def daily_counts(
-    statuses: Iterable[tuple[date, str]], days: Sequence[date], total_machines: int
+    counts: Mapping[date, Mapping[str, float]], days: Sequence[date], total_machines: int
 ) -> list[dict[str, Any]]:
-    """Count machines per status for each day; machines without a status that day are idle.
+    """The status table: machines per status for each day; the machines not running, on hold
+    or scheduled are idle, so the four add up to ``total_machines`` every day.
 
-    ``statuses`` holds one ``(day, status)`` per machine and day (the rollup rows).
+    ``counts`` holds, per day, how many machines were running, on hold and scheduled.
 
     >>> d = date(2025, 10, 14)
-    >>> row, = daily_counts([(d, "running"), (d, "hold")], [d], total_machines=4)
+    >>> row, = daily_counts({d: {"running": 1, "hold": 1, "scheduled": 0}}, [d], 4)
     >>> [row[k] for k in ("date", "running", "hold", "scheduled", "idle", "total_machines")]
     ['2025-10-14', 1, 1, 0, 2, 4]
     """
-    counts = {day: dict.fromkeys(STATUSES, 0) for day in days}
-    for day, status in statuses:
-        if day in counts and status != "idle":
-            counts[day][status] += 1
     table = []
     for day in days:
-        row = counts[day]
+        found = counts.get(day, {})
+        row = {status: int(found.get(status, 0)) for status in STATUSES[:3]}
         row["idle"] = total_machines - row["running"] - row["hold"] - row["scheduled"]
         table.append({"date": day.isoformat(), **row, "total_machines": total_machines})
     return table

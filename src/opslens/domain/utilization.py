@@ -40,7 +40,7 @@ class ProductionSums:
     """Additive quantities of one machine-day, or of any pool of them.
 
     Attributes are seconds [s] of time and counts [units]; ``downtime_s`` and
-    ``planned_downtime_s`` are summed per machine-day after clamping (see :func:`machine_day`).
+    ``planned_downtime_s`` are summed per machine-day after clamping (see :meth:`of`).
     """
 
     available_s: float = 0.0
@@ -76,32 +76,31 @@ class ProductionSums:
         self.machine_count += other.machine_count
         return self
 
+    @classmethod
+    def of(cls, row: Mapping[str, Any] | None) -> ProductionSums:
+        """The sums of a machine-day row, or of summed rows (``has_work`` counts machines).
 
-def machine_day(row: Mapping[str, Any]) -> ProductionSums:
-    """The sums of one machine on one day, from a rollup row (seconds and units).
+        Per machine-day, before any pooling, downtime is ``max(0, available − active)`` and its
+        planned part at most that; the store computes both with the row.
 
-    .. math:: \\text{downtime} = \\max(0,\\ \\text{available} - \\text{active}), \\quad
-              \\text{planned} = \\min(\\text{downtime},\\ \\text{planned stops})
-
-    A machine counts towards ``machine_count`` when it had any work that day.
-
-    >>> s = machine_day(dict(available_s=86400, scheduled_s=57600, active_s=50400,
-    ...     planned_downtime_s=0, good_units=700, scrap_units=0, completed=2,
-    ...     fpy_weighted=0, fpy_units=0, status="running"))
-    >>> s.downtime_s, s.machine_count
-    (36000, 1)
-    """
-    downtime = max(0.0, row["available_s"] - row["active_s"])
-    worked = (row["status"] != "idle" or row["good_units"] or row["scrap_units"]
-              or row["completed"])
-    return ProductionSums(
-        available_s=row["available_s"], scheduled_s=row["scheduled_s"],
-        active_s=row["active_s"], downtime_s=downtime,
-        planned_downtime_s=min(downtime, row["planned_downtime_s"]),
-        good_units=row["good_units"], scrap_units=row["scrap_units"],
-        completed=row["completed"], fpy_weighted=row["fpy_weighted"],
-        fpy_units=row["fpy_units"], machine_count=1 if worked else 0,
-    )
+        >>> s = ProductionSums.of(dict(available_s=86400, scheduled_s=57600, active_s=50400,
+        ...     downtime_s=36000, planned_downtime_s=0, good_units=700, scrap_units=0,
+        ...     completed=2, fpy_weighted=0, fpy_units=0, has_work=1))
+        >>> s.downtime_s, s.machine_count
+        (36000, 1)
+        >>> ProductionSums.of(None).available_s
+        0.0
+        """
+        if row is None:
+            return cls()
+        return cls(
+            available_s=row["available_s"], scheduled_s=row["scheduled_s"],
+            active_s=row["active_s"], downtime_s=row["downtime_s"],
+            planned_downtime_s=row["planned_downtime_s"], good_units=row["good_units"],
+            scrap_units=row["scrap_units"], completed=int(row["completed"]),
+            fpy_weighted=row["fpy_weighted"], fpy_units=row["fpy_units"],
+            machine_count=int(row["has_work"]),
+        )
 
 
 def pool(parts: Iterable[ProductionSums]) -> ProductionSums:

@@ -49,31 +49,27 @@ def analytics(conn: Connection, org: str, site: Site, query: AnalyticsQuery,
 def _period(conn: Connection, org: str, site: Site, period: DateRange, as_of: datetime,
             query: AnalyticsQuery, paginate: bool, comparison: bool = False) -> dict[str, Any]:
     machines = {m["id"]: m for m in site.machines}
-    rows = [r for r in rollups.machine_days(conn, org, site, period.start, period.end, as_of)
-            if r["machine_id"] in machines]
+    data = rollups.prepare(conn, org, site, period.start, period.end, as_of)
+    per_day = data.totals("day")
+    per_machine = data.totals("machine_id")
     days = period.days
-    daily = status_kpi.daily_counts(((r["day"], r["status"]) for r in rows), days,
-                                    len(machines))
-    by_day: dict[Any, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
-    by_machine: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
-    for r in rows:
-        for bucket in (by_day[r["day"]], by_machine[r["machine_id"]]):
-            bucket[0] += r["running_s"]
-            bucket[1] += r["hold_s"]
-            bucket[2] += r["assigned_s"]
-            bucket[3] += r["day_s"]
+    daily = status_kpi.daily_counts(per_day, days, len(machines))
+
+    def hours(sums: dict[str, float]) -> dict[str, float | None]:
+        return status_kpi.state_hours(sums["running_s"], sums["hold_s"], sums["assigned_s"],
+                                      sums["day_s"])
+
     block: dict[str, Any] = {
         "start_date": period.start.isoformat(),
         "end_date": period.end.isoformat(),
         "daily_breakdown": list(reversed(daily)),  # newest first, as seed 003's table
         "summary": status_kpi.summary(daily, len(machines)),
         "state_hours": {
-            "daily": [{"date": day.isoformat(), **status_kpi.state_hours(*by_day[day])}
-                      for day in reversed(days) if day in by_day],
+            "daily": [{"date": day.isoformat(), **hours(per_day[day])}
+                      for day in reversed(days) if day in per_day],
             "machines": [
-                {"machine_id": mid, "name": machines[mid]["name"],
-                 **status_kpi.state_hours(*by_machine[mid])}
-                for mid in sorted(by_machine)
+                {"machine_id": mid, "name": machines[mid]["name"], **hours(per_machine[mid])}
+                for mid in sorted(per_machine) if mid in machines
             ],
         },
     }

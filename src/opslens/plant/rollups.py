@@ -8,7 +8,8 @@ every day a change reaches (:func:`invalidate`), late and corrected records incl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,11 +24,45 @@ from opslens.store.engine import Store
 from opslens.store.timelines import Span
 
 
-def machine_days(
+@dataclass
+class MachineDays:
+    """The machine-days of a site over [first, last] as known at ``as_of``: days that had
+    ended are in the rollup table, days still running are computed and held here."""
+
+    conn: Connection
+    org: str
+    site_id: str
+    closed: tuple[date, date] | None  # first and last stored day, if any
+    live: list[dict[str, Any]]
+
+    def rows(self, days: Sequence[date] | None = None) -> list[dict[str, Any]]:
+        """One row per machine and day (only ``days``, if given), stored ones first."""
+        rows = []
+        if self.closed:
+            rows = rollup_store.read(self.conn, self.org, self.site_id, *self.closed, days=days)
+        wanted = None if days is None else set(days)
+        return rows + [r for r in self.live if wanted is None or r["day"] in wanted]
+
+    def totals(self, by: str) -> dict[Any, dict[str, float]]:
+        """Sums of every additive column and status counts, per ``day`` or ``machine_id``."""
+        totals = (rollup_store.aggregate(self.conn, self.org, self.site_id, *self.closed, by)
+                  if self.closed else {})
+        for row in self.live:
+            into = totals.setdefault(
+                row[by], dict.fromkeys((*rollup_store.SUMMABLE, *rollup_store.STATUS_COUNTS),
+                                       0.0))
+            for name in rollup_store.SUMMABLE:
+                into[name] += row[name]
+            if row["status"] in rollup_store.STATUS_COUNTS:
+                into[row["status"]] += 1
+        return totals
+
+
+def prepare(
     conn: Connection, org: str, site: Site, first: date, last: date, as_of: datetime,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """One row per machine of ``site`` and local day in [first, last], as known at as_of."""
+) -> MachineDays:
+    """Make sure every ended day of [first, last] has its rollup; compute the running ones."""
     now = now or datetime.now(UTC)
     horizon = min(as_of, now)
     windows = site.windows(first, last)
@@ -39,12 +74,20 @@ def machine_days(
         if missing:
             rows = rollup_store.compute(conn, org, site.id, missing, as_of)
             rollup_store.store(conn, org, site.id, rows, [w.day for w in missing], now)
-    rows = (rollup_store.read(conn, org, site.id, closed[0].day, closed[-1].day)
-            if closed else [])
-    if live:
-        rows += [{**row, "site_id": site.id}
-                 for row in rollup_store.compute(conn, org, site.id, live, as_of)]
-    return rows
+    live_rows = ([{**row, "site_id": site.id}
+                  for row in rollup_store.compute(conn, org, site.id, live, as_of)]
+                 if live else [])
+    return MachineDays(conn=conn, org=org, site_id=site.id,
+                       closed=(closed[0].day, closed[-1].day) if closed else None,
+                       live=live_rows)
+
+
+def machine_days(
+    conn: Connection, org: str, site: Site, first: date, last: date, as_of: datetime,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One row per machine of ``site`` and local day in [first, last], as known at as_of."""
+    return prepare(conn, org, site, first, last, as_of, now).rows()
 
 
 def refresh(conn: Connection, org: str, site: Site, first: date, last: date,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,15 +27,23 @@ class Site:
 
     def windows(self, first: date, last: date) -> list[DayWindow]:
         """Each local day in [first, last] with its UTC bounds and available shift seconds."""
-        available = available_seconds_by_day(self.shifts, first, last, self.tz)
-        out = []
-        for day in sorted(available):
-            start, end = local_day_bounds(day, self.tz)
-            out.append(DayWindow(day=day, start=start, end=end, available_s=available[day]))
-        return out
+        return list(_windows(self.shifts, self.tz, first, last))
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
+
+
+@functools.lru_cache(maxsize=256)
+def _windows(shifts: tuple[ShiftDef, ...], tz: ZoneInfo, first: date, last: date
+             ) -> tuple[DayWindow, ...]:
+    # Pure in its arguments (a changed calendar is a different key), and asked for the same
+    # ranges by every request of a dashboard.
+    available = available_seconds_by_day(shifts, first, last, tz)
+    out = []
+    for day in sorted(available):
+        start, end = local_day_bounds(day, tz)
+        out.append(DayWindow(day=day, start=start, end=end, available_s=available[day]))
+    return tuple(out)
 
 
 def shift_def(row: dict[str, Any]) -> ShiftDef:

@@ -3,8 +3,7 @@ machine over the period, and a pooled summary, with comparison."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -46,35 +45,32 @@ def analytics(conn: Connection, org: str, site: Site, query: AnalyticsQuery,
 def _period(conn: Connection, org: str, site: Site, period: DateRange, as_of: datetime,
             query: AnalyticsQuery, paginate: bool, comparison: bool = False) -> dict[str, Any]:
     names = {m["id"]: m["name"] for m in site.machines}
-    by_day: dict[date, list[tuple[str, kpi.ProductionSums]]] = defaultdict(list)
-    for row in rollups.machine_days(conn, org, site, period.start, period.end, as_of):
-        if row["machine_id"] in names:
-            by_day[row["day"]].append((row["machine_id"], kpi.machine_day(row)))
+    data = rollups.prepare(conn, org, site, period.start, period.end, as_of)
+    per_day = data.totals("day")
+    per_machine = {mid: sums for mid, sums in data.totals("machine_id").items()
+                   if mid in names}
 
     days = list(reversed(period.days))  # newest first, as seed 003's table
     if paginate:
         days, paging = page_of(days, query.page, query.per_page, clamp=comparison)
-    daily = [{"date": day.isoformat(), **kpi.metrics(kpi.pool(s for _, s in by_day[day]))}
+    daily = [{"date": day.isoformat(), **kpi.metrics(kpi.ProductionSums.of(per_day.get(day)))}
              for day in days]
-    machine_daily = [
-        {"date": day.isoformat(), "machine_id": mid, "name": names[mid], **kpi.metrics(sums)}
-        for day in days for mid, sums in sorted(by_day[day], key=lambda item: item[0])
-    ]
+    machine_daily = sorted(
+        ({"date": row["day"].isoformat(), "machine_id": row["machine_id"],
+          "name": names[row["machine_id"]], **kpi.metrics(kpi.ProductionSums.of(row))}
+         for row in data.rows(days) if row["machine_id"] in names),
+        key=lambda r: r["machine_id"])
+    machine_daily.sort(key=lambda r: r["date"], reverse=True)  # newest day first, stable
 
-    per_machine: dict[str, kpi.ProductionSums] = defaultdict(kpi.ProductionSums)
-    for parts in by_day.values():
-        for mid, sums in parts:
-            per_machine[mid] += sums
     machines = []
     for mid in sorted(per_machine):
-        metrics = kpi.metrics(per_machine[mid])
+        metrics = kpi.metrics(kpi.ProductionSums.of(per_machine[mid]))
         metrics["days_worked"] = metrics.pop("machine_count")
         machines.append({"machine_id": mid, "name": names[mid], **metrics})
 
-    total = kpi.pool(per_machine.values())
-    summary = kpi.metrics(total)
+    summary = kpi.metrics(kpi.pool(kpi.ProductionSums.of(sums) for sums in per_day.values()))
     # over a period, machine_count is the number of machines that worked on any of its days
-    summary["machine_count"] = sum(1 for m in per_machine.values() if m.machine_count)
+    summary["machine_count"] = sum(1 for sums in per_machine.values() if sums["has_work"])
     summary["total_machines"] = len(names)
     summary["days_analyzed"] = len(period)
     block: dict[str, Any] = {

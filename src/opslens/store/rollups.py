@@ -105,6 +105,16 @@ WITH seg AS (
       AND m.marked_at >= :range_start AND m.marked_at < :range_end
     GROUP BY d.day, m.machine_id
 )
+SELECT b.*,
+       -- per machine-day, before any pooling (DESIGN.md §5.3): downtime is the available time
+       -- not run, never negative; the planned part comes from planned stops inside it, which
+       -- downtime events will bring (until then none); a machine "worked" on a day with any
+       -- status but idle or any production or completion
+       GREATEST(0, b.available_s - b.active_s) AS downtime_s,
+       CAST(0 AS DOUBLE PRECISION) AS planned_downtime_s,
+       CASE WHEN b.status <> 'idle' OR b.good_units <> 0 OR b.scrap_units <> 0
+                 OR b.completed <> 0 THEN 1 ELSE 0 END AS has_work
+FROM (
 SELECT d.day, mc.id AS machine_id,
        CASE WHEN f.running = 1 THEN 'running' WHEN f.hold = 1 THEN 'hold'
             WHEN f.scheduled = 1 THEN 'scheduled' ELSE 'idle' END AS status,
@@ -116,7 +126,6 @@ SELECT d.day, mc.id AS machine_id,
        CAST(d.available_s AS DOUBLE PRECISION) AS available_s,
        CAST(COALESCE(ms.l4, 0) AS DOUBLE PRECISION) AS scheduled_s,
        CAST(COALESCE(ms.l1, 0) AS DOUBLE PRECISION) AS active_s,
-       CAST(0 AS DOUBLE PRECISION) AS planned_downtime_s,
        CAST(COALESCE(mk.good, 0) AS DOUBLE PRECISION) AS good_units,
        CAST(COALESCE(mk.scrap, 0) AS DOUBLE PRECISION) AS scrap_units,
        CAST(COALESCE(mk.completed, 0) AS INTEGER) AS completed,
@@ -128,7 +137,8 @@ LEFT JOIN flags f ON f.day = d.day AND f.machine_id = mc.id
 LEFT JOIN measures ms ON ms.day = d.day AND ms.machine_id = mc.id
 LEFT JOIN marks mk ON mk.day = d.day AND mk.machine_id = mc.id
 WHERE mc.organization_id = :org AND mc.site_id = :site
-ORDER BY d.day, mc.id
+) b
+ORDER BY b.day, b.machine_id
 """)  # noqa: S608  (DAYS is our temporary table)
 
 
@@ -195,11 +205,40 @@ def invalidate(conn: Connection, org: str, site_id: str, first: date | None = No
         conn.execute(table.delete().where(*conditions))
 
 
-def read(conn: Connection, org: str, site_id: str, first: date, last: date) -> list[dict]:
+#: The additive columns of a machine-day: every pooled figure is a sum of these.
+SUMMABLE = ("day_s", "running_s", "hold_s", "assigned_s", "available_s", "scheduled_s",
+            "active_s", "downtime_s", "planned_downtime_s", "good_units", "scrap_units",
+            "completed", "fpy_weighted", "fpy_units", "has_work")
+STATUS_COUNTS = ("running", "hold", "scheduled")
+
+
+def aggregate(conn: Connection, org: str, site_id: str, first: date, last: date,
+              by: str) -> dict[Any, dict[str, float]]:
+    """Stored machine-days of [first, last] summed per ``day`` or per ``machine_id``, with the
+    number of machines in each status (idle is the rest)."""
+    md = schema.machine_days
+    key = {"day": md.c.day, "machine_id": md.c.machine_id}[by]
+    sums = [sa.func.sum(md.c[name]).label(name) for name in SUMMABLE]
+    counts = [sa.func.sum(sa.case((md.c.status == status, 1), else_=0)).label(status)
+              for status in STATUS_COUNTS]
+    query = sa.select(key, *sums, *counts).where(
+        md.c.organization_id == org, md.c.site_id == site_id, md.c.day.between(first, last)
+    ).group_by(key)
+    names = [*SUMMABLE, *STATUS_COUNTS]
+    return {row[0]: dict(zip(names, (float(v or 0) for v in row[1:]), strict=True))
+            for row in conn.execute(query)}
+
+
+def read(conn: Connection, org: str, site_id: str, first: date, last: date,
+         days: Sequence[date] | None = None) -> list[dict]:
+    """Stored machine-days of [first, last] (only ``days`` among them, if given)."""
     md = schema.machine_days
     columns = [c for c in md.columns if c.name not in ("organization_id", "computed_at")]
     query = sa.select(*columns).where(
         md.c.organization_id == org, md.c.site_id == site_id, md.c.day.between(first, last)
-    ).order_by(md.c.day, md.c.machine_id)
+    )
+    if days is not None:
+        query = query.where(md.c.day.in_(list(days)))
     names = [c.name for c in columns]
-    return [dict(zip(names, row, strict=True)) for row in conn.execute(query)]
+    return [dict(zip(names, row, strict=True))
+            for row in conn.execute(query.order_by(md.c.day, md.c.machine_id))]

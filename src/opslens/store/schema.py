@@ -184,12 +184,14 @@ machine_days = sa.Table(
     sa.Column("available_s", sa.Double, nullable=False),
     sa.Column("scheduled_s", sa.Double, nullable=False),
     sa.Column("active_s", sa.Double, nullable=False),
-    sa.Column("planned_downtime_s", sa.Double, nullable=False),
+    sa.Column("downtime_s", sa.Double, nullable=False),  # max(0, available − active)
+    sa.Column("planned_downtime_s", sa.Double, nullable=False),  # ≤ downtime_s
     sa.Column("good_units", sa.Double, nullable=False),
     sa.Column("scrap_units", sa.Double, nullable=False),
     sa.Column("completed", sa.Integer, nullable=False),
     sa.Column("fpy_weighted", sa.Double, nullable=False),
     sa.Column("fpy_units", sa.Double, nullable=False),
+    sa.Column("has_work", sa.Integer, nullable=False),  # 1: counts towards machine_count
     sa.Column("computed_at", TS, nullable=False),
 )
 

@@ -137,12 +137,13 @@ def upgrade() -> None:
             sa.Column(name, sa.Double, nullable=False)
             for name in (
                 "day_s", "running_s", "hold_s", "assigned_s", "available_s", "scheduled_s",
-                "active_s", "planned_downtime_s", "good_units", "scrap_units",
+                "active_s", "downtime_s", "planned_downtime_s", "good_units", "scrap_units",
             )
         ),
         sa.Column("completed", sa.Integer, nullable=False),
         sa.Column("fpy_weighted", sa.Double, nullable=False),
         sa.Column("fpy_units", sa.Double, nullable=False),
+        sa.Column("has_work", sa.Integer, nullable=False),
         sa.Column("computed_at", TS, nullable=False),
     )
     op.create_table(

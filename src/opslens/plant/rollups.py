@@ -1,9 +1,12 @@
 """Keeping the daily machine rollups current, and reading machine-days for any range.
 
-Days that had ended by ``as_of`` (and by now) are read from ``machine_days``; any such day
-without a complete rollup is computed and stored first. Days still running at ``as_of`` are
-computed live and never stored, since their numbers still move. Ingest forgets the rollups of
-every day a change reaches (:func:`invalidate`), late and corrected records included.
+A day's rollup is stored once its numbers can no longer move: the day has ended and no
+knowledge still to come (a first Start of a work order scheduled that day, the first log of
+one read without logs) can change them; ``rollup_days.stable_from`` records that instant.
+A query reads every stored day whose ``stable_from`` is at or before its ``as_of`` and
+computes the others (today, or a day seen from an earlier as_of). Ingest forgets the
+rollups of every day a change reaches (:func:`invalidate`), late and corrected records
+included.
 """
 
 from __future__ import annotations
@@ -26,27 +29,26 @@ from opslens.store.timelines import Span
 
 @dataclass
 class MachineDays:
-    """The machine-days of a site over [first, last] as known at ``as_of``: days that had
-    ended are in the rollup table, days still running are computed and held here."""
+    """The machine-days of a site over a range as known at ``as_of``: days whose stored
+    rollup holds at as_of are read from the store, the others are computed and held here."""
 
     conn: Connection
     org: str
     site_id: str
-    closed: tuple[date, date] | None  # first and last stored day, if any
+    stored: list[date]
     live: list[dict[str, Any]]
 
     def rows(self, days: Sequence[date] | None = None) -> list[dict[str, Any]]:
         """One row per machine and day (only ``days``, if given), stored ones first."""
-        rows = []
-        if self.closed:
-            rows = rollup_store.read(self.conn, self.org, self.site_id, *self.closed, days=days)
         wanted = None if days is None else set(days)
+        stored = [d for d in self.stored if wanted is None or d in wanted]
+        rows = rollup_store.read(self.conn, self.org, self.site_id, stored) if stored else []
         return rows + [r for r in self.live if wanted is None or r["day"] in wanted]
 
     def totals(self, by: str) -> dict[Any, dict[str, float]]:
         """Sums of every additive column and status counts, per ``day`` or ``machine_id``."""
-        totals = (rollup_store.aggregate(self.conn, self.org, self.site_id, *self.closed, by)
-                  if self.closed else {})
+        totals = (rollup_store.aggregate(self.conn, self.org, self.site_id, self.stored, by)
+                  if self.stored else {})
         for row in self.live:
             into = totals.setdefault(
                 row[by], dict.fromkeys((*rollup_store.SUMMABLE, *rollup_store.STATUS_COUNTS),
@@ -62,24 +64,20 @@ def prepare(
     conn: Connection, org: str, site: Site, first: date, last: date, as_of: datetime,
     now: datetime | None = None,
 ) -> MachineDays:
-    """Make sure every ended day of [first, last] has its rollup; compute the running ones."""
+    """Read the days of [first, last] whose stored rollup holds at ``as_of``; compute the
+    rest, storing those that had ended and whose numbers no later as_of can change."""
     now = now or datetime.now(UTC)
-    horizon = min(as_of, now)
     windows = site.windows(first, last)
-    closed = [w for w in windows if w.end <= horizon]
-    live = [w for w in windows if w.end > horizon]
-    if closed:
-        done = rollup_store.complete_days(conn, org, site.id, closed[0].day, closed[-1].day)
-        missing = [w for w in closed if w.day not in done]
-        if missing:
-            rows = rollup_store.compute(conn, org, site.id, missing, as_of)
-            rollup_store.store(conn, org, site.id, rows, [w.day for w in missing], now)
-    live_rows = ([{**row, "site_id": site.id}
-                  for row in rollup_store.compute(conn, org, site.id, live, as_of)]
-                 if live else [])
-    return MachineDays(conn=conn, org=org, site_id=site.id,
-                       closed=(closed[0].day, closed[-1].day) if closed else None,
-                       live=live_rows)
+    known = rollup_store.complete_days(conn, org, site.id, first, last)
+    stored = [w.day for w in windows if w.day in known and known[w.day] <= as_of]
+    todo = [w for w in windows if w.day not in stored]
+    rows, stable = rollup_store.compute(conn, org, site.id, todo, as_of)
+    keep = {day: instant for day, instant in stable.items()
+            if day not in known and instant <= min(as_of, now)}
+    if keep:
+        rollup_store.store(conn, org, site.id, rows, keep, now)
+    return MachineDays(conn=conn, org=org, site_id=site.id, stored=stored,
+                       live=[{**row, "site_id": site.id} for row in rows])
 
 
 def machine_days(
@@ -95,7 +93,7 @@ def refresh(conn: Connection, org: str, site: Site, first: date, last: date,
     """Compute and store every closed day in [first, last] that lacks a rollup."""
     now = now or datetime.now(UTC)
     before = len(rollup_store.complete_days(conn, org, site.id, first, last))
-    machine_days(conn, org, site, first, last, now, now)
+    prepare(conn, org, site, first, last, now, now)
     return len(rollup_store.complete_days(conn, org, site.id, first, last)) - before
 
 

@@ -85,12 +85,14 @@ def work_order_sections(
 def segments_at(
     conn: Connection, org: str, site_id: str, as_of: datetime
 ) -> list[dict[str, Any]]:
-    """Work-order segments of a site in force at the instant ``as_of``."""
+    """Work-order segments of a site in force at the instant ``as_of``: the state just before
+    it, from logs written before it (the rule the rollups follow)."""
     s = schema.wo_segments
     query = sa.select(s.c.work_order_id, s.c.machine_id, s.c.status, s.c.seg_start,
                       s.c.wo_start_time).where(
         s.c.organization_id == org, s.c.site_id == site_id, s.c.status != "Scheduled",
-        s.c.seg_start <= as_of, s.c.seg_end > as_of,
+        s.c.seg_start < as_of, s.c.seg_end >= as_of,
+        sa.or_(s.c.logs_from.is_(None), s.c.logs_from >= as_of),
     )
     return _rows(conn, query)
 

@@ -46,6 +46,7 @@ WITH seg AS (
     WHERE organization_id = :org AND site_id = :site
       AND seg_end > :range_start AND seg_start < :range_end
       AND status <> 'Scheduled' AND seg_start < :as_of
+      AND (logs_from IS NULL OR :as_of <= logs_from)
     UNION ALL
     SELECT machine_id, status, seg_start, wo_start_time,
            CASE WHEN seg_end < :open_end THEN seg_end ELSE :as_of END
@@ -53,6 +54,7 @@ WITH seg AS (
     WHERE organization_id = :org AND site_id = :site
       AND seg_end > :range_start AND seg_start < :range_end
       AND status = 'Scheduled' AND ran_from < :as_of
+      AND (logs_from IS NULL OR :as_of <= logs_from)
 ), clipped AS (
     SELECT d.day, d.day_start, d.day_end, s.machine_id, s.status, s.wo_start_time,
            GREATEST(s.seg_start, d.day_start) AS s, LEAST(s.seg_end, d.day_end) AS e
@@ -102,6 +104,7 @@ WITH seg AS (
     FROM wo_marks m
     JOIN {DAYS} d ON m.marked_at >= d.day_start AND m.marked_at < d.day_end
     WHERE m.organization_id = :org AND m.site_id = :site AND m.marked_at < :as_of
+      AND (m.logs_from IS NULL OR :as_of <= m.logs_from)
       AND m.marked_at >= :range_start AND m.marked_at < :range_end
     GROUP BY d.day, m.machine_id
 )
@@ -152,45 +155,76 @@ def _load_days(conn: Connection, windows: Sequence[DayWindow]) -> None:
     )
 
 
+# The latest instant, per day, at which knowledge arriving later still changes the day's
+# numbers: the first Start of a work order scheduled that day (whether it "ran") and the first
+# log or count that ends a log-less reading covering it. From that instant on, any as_of
+# gives the day the same numbers, so its rollup can be stored and shared.
+_STABLE_FROM = sa.text(f"""
+WITH late AS (
+    SELECT d.day, GREATEST(COALESCE(s.ran_from, s.seg_start),
+                           COALESCE(s.logs_from, s.seg_start)) AS x
+    FROM wo_segments s JOIN {DAYS} d ON s.seg_start < d.day_end AND s.seg_end > d.day_start
+    WHERE s.organization_id = :org AND s.site_id = :site
+      AND s.seg_end > :range_start AND s.seg_start < :range_end
+      AND (s.ran_from IS NOT NULL OR s.logs_from IS NOT NULL)
+    UNION ALL
+    SELECT d.day, m.logs_from
+    FROM wo_marks m JOIN {DAYS} d ON m.marked_at >= d.day_start AND m.marked_at < d.day_end
+    WHERE m.organization_id = :org AND m.site_id = :site AND m.logs_from IS NOT NULL
+      AND m.marked_at >= :range_start AND m.marked_at < :range_end
+)
+SELECT day, MAX(x) FROM late GROUP BY day
+""")  # noqa: S608
+
+
 def compute(
     conn: Connection, org: str, site_id: str, windows: Sequence[DayWindow], as_of: datetime
-) -> list[dict[str, Any]]:
-    """Machine-day rows of ``site_id`` for ``windows``, as known at ``as_of``."""
+) -> tuple[list[dict[str, Any]], dict[date, datetime]]:
+    """Machine-day rows of ``site_id`` for ``windows`` as known at ``as_of``, and for each day
+    the instant from which every as_of gives it these numbers (see ``_STABLE_FROM``)."""
     if not windows:
-        return []
+        return [], {}
     _load_days(conn, windows)
     params = {
         "org": org, "site": site_id, "as_of": as_of, "open_end": OPEN_END,
         "range_start": min(w.start for w in windows), "range_end": max(w.end for w in windows),
     }
-    return [dict(row) for row in conn.execute(_COMPUTE, params).mappings()]
+    rows = [dict(row) for row in conn.execute(_COMPUTE, params).mappings()]
+    late = dict(conn.execute(_STABLE_FROM, params).all())
+    stable = {w.day: max(w.end, late.get(w.day) or w.end) for w in windows}
+    return rows, stable
 
 
 def store(
     conn: Connection, org: str, site_id: str, rows: Sequence[dict[str, Any]],
-    days: Sequence[date], now: datetime,
+    stable_from: dict[date, datetime], now: datetime,
 ) -> None:
-    """Replace the rollups of ``days`` with ``rows`` and mark those days complete."""
-    if not days:
+    """Replace the rollups of the days in ``stable_from`` with ``rows``; mark them complete."""
+    if not stable_from:
         return
+    days = list(stable_from)
     md, rd = schema.machine_days, schema.rollup_days
     conn.execute(md.delete().where(md.c.organization_id == org, md.c.site_id == site_id,
-                                   md.c.day.in_(list(days))))
+                                   md.c.day.in_(days)))
     records.upsert(conn, md, [
-        {**row, "organization_id": org, "site_id": site_id, "computed_at": now} for row in rows
+        {**row, "organization_id": org, "site_id": site_id, "computed_at": now}
+        for row in rows if row["day"] in stable_from
     ])
     records.upsert(conn, rd, [
-        {"organization_id": org, "site_id": site_id, "day": day, "computed_at": now}
+        {"organization_id": org, "site_id": site_id, "day": day, "computed_at": now,
+         "stable_from": stable_from[day]}
         for day in days
     ])
 
 
-def complete_days(conn: Connection, org: str, site_id: str, first: date, last: date) -> set[date]:
+def complete_days(conn: Connection, org: str, site_id: str, first: date, last: date
+                  ) -> dict[date, datetime]:
+    """The stored days of [first, last], each with the as_of from which it holds."""
     rd = schema.rollup_days
-    query = sa.select(rd.c.day).where(
+    query = sa.select(rd.c.day, rd.c.stable_from).where(
         rd.c.organization_id == org, rd.c.site_id == site_id, rd.c.day.between(first, last)
     )
-    return set(conn.execute(query).scalars())
+    return dict(conn.execute(query).all())
 
 
 def invalidate(conn: Connection, org: str, site_id: str, first: date | None = None,
@@ -205,6 +239,14 @@ def invalidate(conn: Connection, org: str, site_id: str, first: date | None = No
         conn.execute(table.delete().where(*conditions))
 
 
+def _in_days(table: sa.Table, days: Sequence[date]) -> list:
+    """``day`` among ``days``: a range test (kind to zone maps and indexes) plus the list."""
+    days = sorted(days)
+    if not days:
+        return [sa.false()]
+    return [table.c.day.between(days[0], days[-1]), table.c.day.in_(days)]
+
+
 #: The additive columns of a machine-day: every pooled figure is a sum of these.
 SUMMABLE = ("day_s", "running_s", "hold_s", "assigned_s", "available_s", "scheduled_s",
             "active_s", "downtime_s", "planned_downtime_s", "good_units", "scrap_units",
@@ -212,9 +254,9 @@ SUMMABLE = ("day_s", "running_s", "hold_s", "assigned_s", "available_s", "schedu
 STATUS_COUNTS = ("running", "hold", "scheduled")
 
 
-def aggregate(conn: Connection, org: str, site_id: str, first: date, last: date,
+def aggregate(conn: Connection, org: str, site_id: str, days: Sequence[date],
               by: str) -> dict[Any, dict[str, float]]:
-    """Stored machine-days of [first, last] summed per ``day`` or per ``machine_id``, with the
+    """Stored machine-days of ``days`` summed per ``day`` or per ``machine_id``, with the
     number of machines in each status (idle is the rest)."""
     md = schema.machine_days
     key = {"day": md.c.day, "machine_id": md.c.machine_id}[by]
@@ -222,23 +264,19 @@ def aggregate(conn: Connection, org: str, site_id: str, first: date, last: date,
     counts = [sa.func.sum(sa.case((md.c.status == status, 1), else_=0)).label(status)
               for status in STATUS_COUNTS]
     query = sa.select(key, *sums, *counts).where(
-        md.c.organization_id == org, md.c.site_id == site_id, md.c.day.between(first, last)
+        md.c.organization_id == org, md.c.site_id == site_id, *_in_days(md, days)
     ).group_by(key)
     names = [*SUMMABLE, *STATUS_COUNTS]
     return {row[0]: dict(zip(names, (float(v or 0) for v in row[1:]), strict=True))
             for row in conn.execute(query)}
 
 
-def read(conn: Connection, org: str, site_id: str, first: date, last: date,
-         days: Sequence[date] | None = None) -> list[dict]:
-    """Stored machine-days of [first, last] (only ``days`` among them, if given)."""
+def read(conn: Connection, org: str, site_id: str, days: Sequence[date]) -> list[dict]:
+    """Stored machine-days of ``days``."""
     md = schema.machine_days
     columns = [c for c in md.columns if c.name not in ("organization_id", "computed_at")]
     query = sa.select(*columns).where(
-        md.c.organization_id == org, md.c.site_id == site_id, md.c.day.between(first, last)
-    )
-    if days is not None:
-        query = query.where(md.c.day.in_(list(days)))
+        md.c.organization_id == org, md.c.site_id == site_id, *_in_days(md, days))
     names = [c.name for c in columns]
     return [dict(zip(names, row, strict=True))
             for row in conn.execute(query.order_by(md.c.day, md.c.machine_id))]

@@ -148,6 +148,7 @@ wo_segments = sa.Table(
     sa.Column("wo_start_time", TS, nullable=False),
     sa.Column("wo_end_time", TS),
     sa.Column("ran_from", TS),
+    sa.Column("logs_from", TS),  # a log-less reading, valid for as_of up to the first log
 )
 
 # Point events of each work order: production increments (from cumulative counts in logs, or
@@ -165,6 +166,7 @@ wo_marks = sa.Table(
     sa.Column("completed", sa.Integer, nullable=False),
     sa.Column("fpy_weighted", sa.Double, nullable=False),  # Σ fpy × units of logs with fpy
     sa.Column("fpy_units", sa.Double, nullable=False),  # Σ units of logs with fpy
+    sa.Column("logs_from", TS),  # a log-less reading, valid for as_of up to the first count
 )
 
 # One row per machine and local day: the daily rollup (DESIGN.md §5.2–5.3), in seconds and
@@ -204,6 +206,8 @@ rollup_days = sa.Table(
     sa.Column("site_id", sa.String(64), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("computed_at", TS, nullable=False),
+    # the as_of from which the stored numbers hold (later knowledge no longer changes them)
+    sa.Column("stable_from", TS, nullable=False),
 )
 
 # Secondary indexes help PostgreSQL; DuckDB prunes by zone maps and its ART indexes would slow

@@ -24,105 +24,123 @@ _DELETE_MARKS = sa.text(  # IDS is our temporary table, not input
 )
 
 # A status from a log holds until the next log; the last one until as_of (OPEN_END).
-# Completed and Closed end the timeline and get no segment. A work order without logs is
-# in its own status over [start_time, end_time or as_of), Completed and Closed counting as
+# Completed and Closed end the timeline and get no segment. A work order without (known) logs
+# is in its own status over [start_time, end_time or as_of), Completed and Closed counting as
 # Start and ending at end_time (without an end_time their duration is unknown: no segment).
+# Logs at or after as_of are not yet known (DESIGN.md §5.1), so a work order whose first log
+# comes after its start_time also gets that log-less reading, marked with ``logs_from`` = its
+# first log: it holds only for an as_of up to then. (With the first log at or before the
+# start, the reading could never add a second, so it is not stored.)
 _INSERT_SEGMENTS = sa.text(f"""
 INSERT INTO wo_segments (organization_id, work_order_id, status, seg_start, seg_end,
-                         site_id, machine_id, wo_start_time, wo_end_time, ran_from)
-SELECT l.organization_id, l.work_order_id, l.status, l.changed_at,
-       COALESCE(l.next_at, :open_end), w.site_id, w.machine_id, w.start_time, w.end_time,
-       CAST(NULL AS TIMESTAMPTZ)
-FROM (
-    SELECT organization_id, work_order_id, changed_at, status,
+                         site_id, machine_id, wo_start_time, wo_end_time, ran_from, logs_from)
+WITH l AS (
+    SELECT work_order_id, changed_at, status,
            LEAD(changed_at) OVER (PARTITION BY work_order_id ORDER BY changed_at) AS next_at
     FROM work_order_logs
     WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
-) l
-JOIN work_orders w ON w.organization_id = l.organization_id AND w.id = l.work_order_id
+), firsts AS (
+    SELECT work_order_id, MIN(changed_at) AS first_log FROM l GROUP BY work_order_id
+)
+SELECT :org, l.work_order_id, l.status, l.changed_at, COALESCE(l.next_at, :open_end),
+       w.site_id, w.machine_id, w.start_time, w.end_time,
+       CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ)
+FROM l JOIN work_orders w ON w.organization_id = :org AND w.id = l.work_order_id
 WHERE l.status IN ('Assigned', 'Start', 'Hold')
 UNION ALL
-SELECT w.organization_id, w.id,
+SELECT :org, w.id,
        CASE WHEN w.status IN ('Completed', 'Closed') THEN 'Start' ELSE w.status END,
        w.start_time, COALESCE(w.end_time, :open_end),
-       w.site_id, w.machine_id, w.start_time, w.end_time, CAST(NULL AS TIMESTAMPTZ)
+       w.site_id, w.machine_id, w.start_time, w.end_time, CAST(NULL AS TIMESTAMPTZ),
+       f.first_log
 FROM work_orders w
+LEFT JOIN firsts f ON f.work_order_id = w.id
 WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
-  AND NOT EXISTS (SELECT 1 FROM work_order_logs l
-                  WHERE l.organization_id = w.organization_id AND l.work_order_id = w.id)
+  AND (f.first_log IS NULL OR f.first_log > w.start_time)
   AND (w.status NOT IN ('Completed', 'Closed') OR w.end_time IS NOT NULL)
 ORDER BY 4
 """)  # noqa: S608  (IDS is our temporary table)
 
-# The scheduled span of each work order that ran, with the instant it first started.
+# The scheduled span of each work order that ran, from the instant it first started: one row
+# for its logged timeline and one for its log-less reading, each valid when its segments are.
 _INSERT_SCHEDULED = sa.text(f"""
 INSERT INTO wo_segments (organization_id, work_order_id, status, seg_start, seg_end,
-                         site_id, machine_id, wo_start_time, wo_end_time, ran_from)
+                         site_id, machine_id, wo_start_time, wo_end_time, ran_from, logs_from)
 SELECT w.organization_id, w.id, 'Scheduled', w.start_time, COALESCE(w.end_time, :open_end),
-       w.site_id, w.machine_id, w.start_time, w.end_time, f.ran_from
+       w.site_id, w.machine_id, w.start_time, w.end_time, f.ran_from, f.logs_from
 FROM work_orders w
-JOIN (SELECT work_order_id, MIN(seg_start) AS ran_from FROM wo_segments
+JOIN (SELECT work_order_id, logs_from, MIN(seg_start) AS ran_from FROM wo_segments
       WHERE organization_id = :org AND status = 'Start'
         AND work_order_id IN (SELECT id FROM {IDS})
-      GROUP BY work_order_id) f ON f.work_order_id = w.id
+      GROUP BY work_order_id, logs_from) f ON f.work_order_id = w.id
 WHERE w.organization_id = :org
 """)  # noqa: S608
 
-# Production: cumulative counts in logs become increments at the log's instant (a missing
-# count carries the last known one forward); a work order that logged no counts puts its own
-# ok/scrap quantities on its start instant (seed 003's rule). Completion: a log turning
-# Completed, or a log-less Completed work order at its end_time. fpy is weighted by the
-# units its log reported.
+# Production: cumulative counts in logs become increments at the log's instant. A log without
+# a count repeats the last one, so the increment of a log that has one is its count minus the
+# previous log's *that has one*, which is one LAG over the logs with that count. A work order
+# that logged no counts puts its own ok/scrap quantities on its start instant (seed 003's
+# rule). Completion: a log turning Completed, or a log-less Completed work order at its
+# end_time. fpy is weighted by the units its log reported.
 _INSERT_MARKS = sa.text(f"""
 INSERT INTO wo_marks (organization_id, work_order_id, marked_at, site_id, machine_id,
-                      good_units, scrap_units, completed, fpy_weighted, fpy_units)
-WITH l AS (
-    SELECT work_order_id, changed_at, status, ok_qty, scrap_qty, fpy,
-           LAG(status) OVER w AS prev_status,
-           COUNT(ok_qty) OVER w AS ok_grp,
-           COUNT(scrap_qty) OVER w AS scrap_grp
+                      good_units, scrap_units, completed, fpy_weighted, fpy_units, logs_from)
+WITH logs AS (
+    SELECT work_order_id, changed_at, status, ok_qty, scrap_qty, fpy
     FROM work_order_logs
     WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})
-    WINDOW w AS (PARTITION BY work_order_id ORDER BY changed_at)
-), filled AS (
-    SELECT *, MAX(ok_qty) OVER (PARTITION BY work_order_id, ok_grp) AS ok_cum,
-              MAX(scrap_qty) OVER (PARTITION BY work_order_id, scrap_grp) AS scrap_cum
-    FROM l
-), deltas AS (
-    SELECT *,
-        COALESCE(ok_cum, 0) - COALESCE(LAG(ok_cum) OVER w, 0) AS good,
-        COALESCE(scrap_cum, 0) - COALESCE(LAG(scrap_cum) OVER w, 0) AS scrap
-    FROM filled
-    WINDOW w AS (PARTITION BY work_order_id ORDER BY changed_at)
+), firsts AS (
+    SELECT work_order_id, MIN(changed_at) AS first_log,
+           MIN(CASE WHEN ok_qty IS NOT NULL OR scrap_qty IS NOT NULL THEN changed_at END)
+               AS first_count
+    FROM logs GROUP BY work_order_id
 ), marks AS (
-    SELECT work_order_id, changed_at AS marked_at, good, scrap,
+    SELECT work_order_id, changed_at AS marked_at,
+           ok_qty - COALESCE(LAG(ok_qty) OVER (PARTITION BY work_order_id
+                                                ORDER BY changed_at), 0) AS good,
+           0 AS scrap, 0 AS completed, CAST(NULL AS DOUBLE PRECISION) AS fpy,
+           CAST(NULL AS TIMESTAMPTZ) AS logs_from
+    FROM logs WHERE ok_qty IS NOT NULL
+    UNION ALL
+    SELECT work_order_id, changed_at, 0,
+           scrap_qty - COALESCE(LAG(scrap_qty) OVER (PARTITION BY work_order_id
+                                                      ORDER BY changed_at), 0),
+           0, NULL, NULL
+    FROM logs WHERE scrap_qty IS NOT NULL
+    UNION ALL
+    SELECT work_order_id, changed_at, 0, 0,
            CASE WHEN status = 'Completed'
-                 AND (prev_status IS NULL OR prev_status <> 'Completed') THEN 1 ELSE 0 END
-               AS completed,
-           CASE WHEN fpy IS NOT NULL THEN fpy * (good + scrap) ELSE 0 END AS fpy_weighted,
-           CASE WHEN fpy IS NOT NULL THEN good + scrap ELSE 0 END AS fpy_units
-    FROM deltas
+                 AND COALESCE(LAG(status) OVER (PARTITION BY work_order_id
+                                                ORDER BY changed_at), '') <> 'Completed'
+                THEN 1 ELSE 0 END,
+           fpy, NULL
+    FROM logs
     UNION ALL
-    SELECT w.id, w.start_time, COALESCE(w.ok_qty, 0), COALESCE(w.scrap_qty, 0), 0, 0, 0
-    FROM work_orders w
+    -- the log-less readings, valid while no count (no log) is known yet
+    SELECT w.id, w.start_time, COALESCE(w.ok_qty, 0), COALESCE(w.scrap_qty, 0), 0, NULL,
+           f.first_count
+    FROM work_orders w LEFT JOIN firsts f ON f.work_order_id = w.id
     WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
-      AND NOT EXISTS (SELECT 1 FROM work_order_logs c
-                      WHERE c.organization_id = w.organization_id AND c.work_order_id = w.id
-                        AND (c.ok_qty IS NOT NULL OR c.scrap_qty IS NOT NULL))
+      AND (f.first_count IS NULL OR f.first_count > w.start_time)
     UNION ALL
-    SELECT w.id, COALESCE(w.end_time, w.start_time), 0, 0, 1, 0, 0
-    FROM work_orders w
+    SELECT w.id, COALESCE(w.end_time, w.start_time), 0, 0, 1, NULL, f.first_log
+    FROM work_orders w LEFT JOIN firsts f ON f.work_order_id = w.id
     WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
       AND w.status = 'Completed'
-      AND NOT EXISTS (SELECT 1 FROM work_order_logs c
-                      WHERE c.organization_id = w.organization_id AND c.work_order_id = w.id)
+      AND (f.first_log IS NULL OR f.first_log > COALESCE(w.end_time, w.start_time))
+), per_instant AS (
+    SELECT work_order_id, marked_at, logs_from, SUM(good) AS good, SUM(scrap) AS scrap,
+           SUM(completed) AS completed, MAX(fpy) AS fpy
+    FROM marks GROUP BY work_order_id, marked_at, logs_from
 )
-SELECT :org, m.work_order_id, m.marked_at, w.site_id, w.machine_id,
-       SUM(m.good), SUM(m.scrap), SUM(m.completed), SUM(m.fpy_weighted), SUM(m.fpy_units)
-FROM marks m
-JOIN work_orders w ON w.organization_id = :org AND w.id = m.work_order_id
-GROUP BY m.work_order_id, m.marked_at, w.site_id, w.machine_id
-HAVING SUM(m.good) <> 0 OR SUM(m.scrap) <> 0 OR SUM(m.completed) <> 0
+SELECT :org, p.work_order_id, p.marked_at, w.site_id, w.machine_id,
+       p.good, p.scrap, p.completed,
+       CASE WHEN p.fpy IS NOT NULL THEN p.fpy * (p.good + p.scrap) ELSE 0 END,
+       CASE WHEN p.fpy IS NOT NULL THEN p.good + p.scrap ELSE 0 END,
+       p.logs_from
+FROM per_instant p
+JOIN work_orders w ON w.organization_id = :org AND w.id = p.work_order_id
+WHERE p.good <> 0 OR p.scrap <> 0 OR p.completed <> 0
 """)  # noqa: S608
 
 # Everything a work order contributes to rollups lies inside its scheduled span, its

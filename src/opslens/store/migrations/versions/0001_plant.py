@@ -112,6 +112,7 @@ def upgrade() -> None:
         sa.Column("wo_start_time", TS, nullable=False),
         sa.Column("wo_end_time", TS),
         sa.Column("ran_from", TS),
+        sa.Column("logs_from", TS),
     )
     op.create_table(
         "wo_marks",
@@ -125,6 +126,7 @@ def upgrade() -> None:
         sa.Column("completed", sa.Integer, nullable=False),
         sa.Column("fpy_weighted", sa.Double, nullable=False),
         sa.Column("fpy_units", sa.Double, nullable=False),
+        sa.Column("logs_from", TS),
     )
     op.create_table(
         "machine_days",
@@ -152,6 +154,7 @@ def upgrade() -> None:
         _id("site_id"),
         sa.Column("day", sa.Date, primary_key=True),
         sa.Column("computed_at", TS, nullable=False),
+        sa.Column("stable_from", TS, nullable=False),
     )
     if op.get_bind().dialect.name == "postgresql":
         from opslens.store.schema import POSTGRES_INDEXES

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, with_config
+from pydantic import AfterValidator, AliasChoices, Field, with_config
 from typing_extensions import TypedDict
 
 from opslens.domain.calendars import ShiftDef, parse_breaks, parse_hhmm, parse_weekdays
@@ -30,6 +30,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Quantity = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
 WORK_ORDER_STATUSES = ("Assigned", "Start", "Hold", "Completed", "Closed")
 _STATUS_BY_LOWER = {s.lower(): s for s in WORK_ORDER_STATUSES}
+_STATUSES = frozenset(WORK_ORDER_STATUSES)
 
 
 def _status(value: Any) -> Any:
@@ -53,8 +54,22 @@ def _hhmm(value: str) -> str:
     return parse_hhmm(value).strftime("%H:%M")
 
 
-Status = Annotated[Literal["Assigned", "Start", "Hold", "Completed", "Closed"],
-                   BeforeValidator(_status)]
+Status = Literal["Assigned", "Start", "Hold", "Completed", "Closed"]
+Timestamp = str | datetime  # ISO 8601 text, parsed by kinds.to_utc in the site's zone
+
+
+def _normalize_status(records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """Accept any letter case of a status ("start", "START"): a cheap pass over the batch
+    that copies only the records it changes."""
+    out = None
+    for i, record in enumerate(records):
+        status = record.get("status") if isinstance(record, dict) else None
+        if status.__class__ is str and status not in _STATUSES:
+            fixed = _status(status)
+            if fixed != status:
+                out = out or list(records)
+                out[i] = {**record, "status": fixed}
+    return records if out is None else out
 OkQty = Annotated[Quantity, Field(validation_alias=AliasChoices("ok_qty", "ok_qtys"))]
 ScrapQty = Annotated[Quantity, Field(
     validation_alias=AliasChoices("scrap_qty", "scrapped_qtys", "scrap_qtys"))]
@@ -103,8 +118,8 @@ class WorkOrderRecord(TypedDict):
     id: Id
     site_id: Id
     machine_id: Id
-    start_time: datetime
-    end_time: NotRequired[datetime | None]
+    start_time: Timestamp
+    end_time: NotRequired[Timestamp | None]
     status: Status
     qty: NotRequired[Quantity]
     ok_qty: NotRequired[OkQty]
@@ -117,7 +132,7 @@ class WorkOrderRecord(TypedDict):
 class WorkOrderLogRecord(TypedDict):
     work_order_id: Id
     status: Status
-    changed_at: datetime
+    changed_at: Timestamp
     ok_qty: NotRequired[OkQty]
     scrap_qty: NotRequired[ScrapQty]
     fpy: NotRequired[Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)]]
@@ -256,6 +271,9 @@ class WorkOrders(RecordKind):
     table = schema.work_orders
     model = WorkOrderRecord
 
+    def normalize(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        return _normalize_status(records)
+
     def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
         out = Checked()
         machines = records.fetch_by_ids(ctx.conn, schema.machines, ctx.org,
@@ -276,8 +294,17 @@ class WorkOrders(RecordKind):
                     f"machine {r['machine_id']!r} belongs to site {machine['site_id']!r}, "
                     f"not {r['site_id']!r}")))
                 continue
-            start = to_utc(r["start_time"], zones[r["site_id"]])
-            end = to_utc(r.get("end_time"), zones[r["site_id"]]) if r.get("end_time") else None
+            zone = zones[r["site_id"]]
+            try:
+                start = to_utc(r["start_time"], zone)
+            except ValueError as exc:
+                out.errors.append(reject(index, "start_time", str(exc)))
+                continue
+            try:
+                end = to_utc(r["end_time"], zone) if r.get("end_time") else None
+            except ValueError as exc:
+                out.errors.append(reject(index, "end_time", str(exc)))
+                continue
             if end is not None and end <= start:
                 out.errors.append(reject(index, "end_time", (
                     f"end_time {end.isoformat()} is not after start_time {start.isoformat()}")))
@@ -300,6 +327,9 @@ class WorkOrderLogs(RecordKind):
     table = schema.work_order_logs
     model = WorkOrderLogRecord
 
+    def normalize(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        return _normalize_status(records)
+
     def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
         out = Checked()
         orders = records.fetch_by_ids(ctx.conn, schema.work_orders, ctx.org,
@@ -312,10 +342,15 @@ class WorkOrderLogs(RecordKind):
                 out.errors.append(reject(index, "work_order_id",
                                          f"unknown work order {r['work_order_id']!r}"))
                 continue
+            try:
+                changed_at = to_utc(r["changed_at"], zones[order["site_id"]])
+            except ValueError as exc:
+                out.errors.append(reject(index, "changed_at", str(exc)))
+                continue
             out.work_orders.add(r["work_order_id"])
             out.add(index, {
                 "organization_id": ctx.org, "work_order_id": r["work_order_id"],
-                "changed_at": to_utc(r["changed_at"], zones[order["site_id"]]),
+                "changed_at": changed_at,
                 "status": r["status"], "ok_qty": r.get("ok_qty"), "scrap_qty": r.get("scrap_qty"),
                 "fpy": r.get("fpy"), "updated_at": ctx.now,
             })

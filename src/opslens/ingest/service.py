@@ -71,11 +71,11 @@ def ingest(
                 result.stored += len(checked.rows)
             if progress:
                 progress(len(chunk))
+        result.errors.sort(key=lambda e: e.index)  # as a client walking its file reads them
         if result.errors and not partial:
             raise invalid_batch(kind.name, result.errors, result.received)  # rolls back
         if result.stored:
             records.bump_data_version(conn, org)
-    result.errors.sort(key=lambda e: e.index)
     return result
 
 

@@ -33,11 +33,18 @@ ServerOption = Annotated[str | None, typer.Option(
 
 
 def _settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"OPSLENS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise _fail(f"invalid setting: {problems}") from None
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -45,7 +52,7 @@ def _open_store(settings: Settings, upgrade: bool = False):
     from opslens.store import migrate
     from opslens.store.engine import open_store
 
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, settings.duckdb_memory_limit)
     if upgrade:
         migrate.upgrade(store)
     elif not migrate.is_up_to_date(store):
@@ -85,7 +92,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     from opslens.store.engine import open_store, redact
 
     settings = _settings()
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, settings.duckdb_memory_limit)
     migrate.upgrade(store, revision)
     console.print(f"schema at revision {migrate.current_revision(store)} "
                   f"on {redact(settings.database_url)}")
@@ -158,29 +165,35 @@ def ingest(
     total = _count_records(file, format_)
     records = formats.iter_file(file, format_)  # type: ignore[arg-type]
     batches = _chunks(records, settings.ingest_batch_size)
-    with _progress() as progress:
-        task = progress.add_task(f"{kind} from {file.name}", total=total)
-        if server:
-            result = _ingest_via_server(server, org, kind, batches, partial,
-                                        lambda n: progress.advance(task, n))
-        else:
-            from opslens.ingest.service import ingest as ingest_records
-            from opslens.plant import rollups
-            from opslens.store import timelines
-
-            store = _open_store(settings)
-            try:
-                outcome = ingest_records(store, org, kind, batches, partial,
-                                         progress=lambda n: progress.advance(task, n))
-                progress.add_task("daily rollups", total=None)
-                if outcome.stored >= COMPACT_AFTER:  # a bulk load: restore time order first
-                    with store.engine.begin() as conn:
-                        timelines.compact(conn)
-                rollups.refresh_touched(store, org, outcome.touched)
-                result = outcome.as_dict()
-            finally:
-                store.dispose()
+    store = None if server else _open_store(settings)  # fails fast, before any progress bar
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"{kind} from {file.name}", total=total)
+            if store is None:
+                result = _ingest_via_server(server, org, kind, batches, partial,
+                                            lambda n: progress.advance(task, n))
+            else:
+                result = _ingest_locally(store, org, kind, batches, partial, progress, task)
+    finally:
+        if store is not None:
+            store.dispose()
     _report(result)
+
+
+def _ingest_locally(store, org: str, kind: str, batches, partial: bool, progress: Progress,
+                    task) -> dict[str, Any]:
+    from opslens.ingest.service import ingest as ingest_records
+    from opslens.plant import rollups
+    from opslens.store import timelines
+
+    outcome = ingest_records(store, org, kind, batches, partial,
+                             progress=lambda n: progress.advance(task, n))
+    progress.add_task("daily rollups", total=None)
+    if outcome.stored >= COMPACT_AFTER:  # a bulk load: restore time order first
+        with store.engine.begin() as conn:
+            timelines.compact(conn)
+    rollups.refresh_touched(store, org, outcome.touched)
+    return outcome.as_dict()
 
 
 def _ingest_via_server(server: str, org: str, kind: str, batches, partial: bool, advance
@@ -299,7 +312,7 @@ def main() -> None:
     try:
         app()
     except OpslensError as exc:
-        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
         for error in exc.errors[:50]:
-            console.print(f"  {error}", highlight=False)
+            console.print(f"  {error}", highlight=False, soft_wrap=True)
         sys.exit(2 if exc.status != 503 else 3)

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     port: int = 8000
     ingest_batch_size: int = Field(20_000, ge=1, description="Records per transaction.")
     cache_enabled: bool = True
+    duckdb_memory_limit: str = Field(
+        "768MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB's buffer memory; larger work spills to disk. The server stays "
+                    "under 1 GB with the default.",
+    )
 
     @field_validator("database_url")
     @classmethod

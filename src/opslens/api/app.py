@@ -20,7 +20,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """Build the application. The store is opened here (or passed in, for tests), never at
     import time; it is closed when the application shuts down if this call opened it."""
     owned = store is None
-    store = store or open_store(settings.database_url)
+    store = store or open_store(settings.database_url, settings.duckdb_memory_limit)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -41,7 +41,7 @@ def _duckdb_file(url: str) -> Path | None:
     return None if raw in ("", ":memory:") or raw.startswith("duckdb:") else Path(raw)
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, memory_limit: str | None = None) -> Store:
     """Connect to the store named by ``url`` and check that it answers.
 
     A DuckDB file held by another process (a running ``opslens serve``) raises
@@ -66,6 +66,8 @@ def open_store(url: str) -> Store:
             # large ingest batches otherwise pay a checkpoint per commit. The WAL is still
             # flushed at each commit, so acknowledged batches are durable.
             cursor.execute("SET checkpoint_threshold='256MB'")
+            if memory_limit:  # validated by Settings; a literal because SET takes no params
+                cursor.execute(f"SET memory_limit='{memory_limit}'")
         cursor.close()
 
     try:

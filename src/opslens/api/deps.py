@@ -38,7 +38,8 @@ def get_organization(
     x_organization: Annotated[str | None, Header(
         description="Organization (tenant) the request acts for; default from settings.")] = None,
 ) -> str:
-    org = x_organization or request.app.state.settings.default_organization
+    org = (request.app.state.settings.default_organization
+           if x_organization is None else x_organization)
     if not _ORG_PATTERN.match(org):
         raise InvalidInput(
             f"X-Organization {org!r} is not a valid organization id (letters, digits, "

@@ -30,7 +30,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         location = [str(p) for p in error.get("loc", ())]
         where = location[0] if location else None
         field = ".".join(location[1:]) or None
-        found.append({"in": where, "field": field, "reason": error.get("msg", "invalid")})
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        found.append({"in": where, "field": field, "reason": reason})
     return found
 
 

@@ -215,6 +215,25 @@ def comparison_range(current: DateRange, comparison_type: str) -> DateRange:
     )
 
 
+#: The calendar opslens accepts: wide enough for any plant's history and plans, and far
+#: enough from date.min/date.max that every day ± a year and every local offset still exist.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def check_day(value: date, name: str) -> date:
+    """``value`` itself, if it lies in [EARLIEST, LATEST]; else InvalidInput naming ``name``.
+
+    >>> check_day(date(2025, 10, 14), "date_from")
+    datetime.date(2025, 10, 14)
+    """
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(f"{name} {value.isoformat()} is out of range: use a date between "
+                           f"{EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return value
+
+
 def local_today(as_of: datetime, tz: ZoneInfo) -> date:
     """The site's local calendar date at the instant ``as_of``.
 

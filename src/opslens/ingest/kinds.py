@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection
 
+from opslens.domain.periods import EARLIEST, LATEST, check_day
 from opslens.errors import InvalidInput, NotFound
 
 
@@ -71,7 +72,7 @@ class Checked:
                 parts = key if isinstance(key, tuple) else (key,)
                 shown = ", ".join(v.isoformat() if hasattr(v, "isoformat") else str(v)
                                   for v in parts)
-                self.errors.append(RecordError(index, None, (
+                self.errors.append(RecordError(index, columns[-1], (
                     f"duplicate of record {seen[key]} (same {kind} key {shown}); send each "
                     "record once per batch")))
                 continue
@@ -143,7 +144,7 @@ def _pydantic_errors(index: int, exc: ValidationError) -> list[RecordError]:
     found = []
     for error in exc.errors(include_url=False):
         location = ".".join(str(part) for part in error["loc"]) or None
-        reason = error["msg"]
+        reason = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             reason = "unknown field; check its spelling against the record kind's fields"
         elif error["type"] == "missing":
@@ -168,7 +169,11 @@ def to_utc(value: str | datetime, tz: ZoneInfo) -> datetime:
             ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    try:
+        return check_day(value.astimezone(UTC), "timestamp")
+    except (OverflowError, InvalidInput):
+        raise ValueError(f"timestamp {value.isoformat()} is out of range: use an instant "
+                         f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}") from None
 
 
 _REGISTRY: dict[str, Callable[[], RecordKind]] = {}

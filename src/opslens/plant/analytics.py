@@ -14,6 +14,7 @@ from opslens.domain.periods import (
     COMPARISON_TYPES,
     PERIOD_NAMES,
     DateRange,
+    check_day,
     comparison_range,
     local_today,
     resolve_period,
@@ -25,10 +26,32 @@ PeriodName = Literal[PERIOD_NAMES]  # type: ignore[valid-type]
 ComparisonType = Literal[COMPARISON_TYPES]  # type: ignore[valid-type]
 
 
-class AnalyticsQuery(BaseModel):
-    """Parameters of seed 003's analytics mode (same names as its query string)."""
+class AsOfQuery(BaseModel):
+    """Parameters every endpoint that depends on "now" takes (DESIGN.md §3)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    as_of: datetime | None = Field(None, description="The instant taken as now (ISO 8601).")
+    refresh: bool = Field(False, description="Bypass the cache (the refresh button).")
+
+    @field_validator("as_of")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("as_of needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
+        try:
+            return check_day(value.astimezone(UTC), "as_of")
+        except OverflowError:  # 9999-12-31T23:59-12:00 has no UTC date
+            raise ValueError(f"as_of {value.isoformat()} is out of range") from None
+
+    def resolved_as_of(self) -> datetime:
+        return self.as_of or datetime.now(UTC)
+
+
+class AnalyticsQuery(AsOfQuery):
+    """Parameters of seed 003's analytics mode (same names as its query string)."""
 
     site_id: str | None = Field(None, description="Site (factory); optional when there is one.")
     time_period: PeriodName = Field("yesterday", description="Named period, or `custom`.")
@@ -38,18 +61,11 @@ class AnalyticsQuery(BaseModel):
     comparison_type: ComparisonType = "previous_period"
     page: int = Field(1, ge=1, description="Page of the daily table.")
     per_page: int = Field(10, ge=1, le=1000, description="Days per page of the daily table.")
-    as_of: datetime | None = Field(None, description="The instant taken as now (ISO 8601).")
-    refresh: bool = Field(False, description="Bypass the cache (the refresh button).")
 
-    @field_validator("as_of")
+    @field_validator("date_from", "date_to")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("as_of needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
-        return value
-
-    def resolved_as_of(self) -> datetime:
-        return self.as_of or datetime.now(UTC)
+    def _in_calendar(cls, value: date | None, info) -> date | None:
+        return None if value is None else check_day(value, info.field_name)
 
 
 @dataclass(frozen=True)

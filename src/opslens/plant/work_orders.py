@@ -29,18 +29,40 @@ def serialize_work_order(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
 
 
 def current(conn: Connection, org: str, site: Site, as_of: datetime) -> dict[str, Any]:
+    """Seed 003's two sections with its filters, each work order in its status at ``as_of``
+    (its timeline, DESIGN.md §5.1, so the dashboard of any past instant can be reproduced):
+    planned for today — Assigned, starting today; real-time execution — every Start and every
+    Hold, whenever they began, and Completed and Closed whose log turned so today."""
     today = as_of.astimezone(site.tz).date()
     day_start, day_end = local_day_bounds(today, site.tz)
-    sections = plant_store.work_order_sections(conn, org, site.id, day_start, day_end)
+    ids: dict[str, list[str]] = {status: [] for status in
+                                 ("assigned", "start", "hold", "completed", "closed")}
+    since: dict[str, datetime] = {}
+    for seg in plant_store.segments_at(conn, org, site.id, as_of):
+        status = seg["status"].lower()
+        if status == "assigned" and not day_start <= seg["wo_start_time"] < day_end:
+            continue
+        ids[status].append(seg["work_order_id"])
+    for log in plant_store.terminal_changes(conn, org, site.id, day_start, as_of):
+        ids[log["status"].lower()].append(log["work_order_id"])
+        since[log["work_order_id"]] = log["changed_at"]
+    orders = {o["id"]: o for o in plant_store.work_orders_by_id(
+        conn, org, sorted({i for group in ids.values() for i in group}))}
     names = {m["id"]: m["name"] for m in site.machines}
-    distribution = {
-        status: {
-            "count": len(rows),
-            "work_orders": [{**serialize_work_order(r, site.tz),
-                             "machine_name": names.get(r["machine_id"])} for r in rows],
-        }
-        for status, rows in sections.items()
-    }
+
+    def section(status: str) -> dict[str, Any]:
+        rows = [orders[i] for i in set(ids[status])]
+        if status in ("completed", "closed"):  # the seed lists the latest first
+            rows.sort(key=lambda o: (since[o["id"]], o["id"]), reverse=True)
+        else:
+            rows.sort(key=lambda o: (o["start_time"], o["id"]))
+        return {"count": len(rows), "work_orders": [
+            {**serialize_work_order(o, site.tz), "machine_name": names.get(o["machine_id"]),
+             **({"status_changed_at": since[o["id"]].astimezone(site.tz).isoformat()}
+                if o["id"] in since else {})}
+            for o in rows]}
+
+    distribution = {status: section(status) for status in ids}
     return {
         "site": site_block(site), "as_of": as_of.isoformat(), "date": today.isoformat(),
         "sections": {name: list(statuses) for name, statuses in SECTIONS.items()},

@@ -52,34 +52,27 @@ def _work_orders_query(org: str, site_id: str):
     )
 
 
-def work_order_sections(
-    conn: Connection, org: str, site_id: str, day_start: datetime, day_end: datetime
-) -> dict[str, list[dict[str, Any]]]:
-    """Seed 003's Work Order Status dashboard, its filters exactly: Assigned starting today;
-    every Start and every Hold; Completed and Closed whose log changed to that status today."""
-    t, logs = schema.work_orders, schema.work_order_logs
-    base = _work_orders_query(org, site_id)
-
-    def changed_today(status: str):
-        return sa.select(logs.c.work_order_id).where(
-            logs.c.organization_id == org, logs.c.status == status,
-            logs.c.changed_at >= day_start, logs.c.changed_at < day_end,
-        )
-
-    return {
-        "assigned": _rows(conn, base.where(
-            t.c.status == "Assigned", t.c.start_time >= day_start, t.c.start_time < day_end
-        ).order_by(t.c.start_time, t.c.id)),
-        "start": _rows(conn, base.where(t.c.status == "Start").order_by(t.c.start_time, t.c.id)),
-        "hold": _rows(conn, base.where(t.c.status == "Hold")
-                      .order_by(t.c.updated_at.desc(), t.c.id)),
-        "completed": _rows(conn, base.where(
-            t.c.status == "Completed", t.c.id.in_(changed_today("Completed"))
-        ).order_by(t.c.updated_at.desc(), t.c.id)),
-        "closed": _rows(conn, base.where(
-            t.c.status == "Closed", t.c.id.in_(changed_today("Closed"))
-        ).order_by(t.c.updated_at.desc(), t.c.id)),
-    }
+def terminal_changes(
+    conn: Connection, org: str, site_id: str, day_start: datetime, as_of: datetime
+) -> list[dict[str, Any]]:
+    """Logs of a site that turned a work order Completed or Closed in [day_start, as_of) and
+    are still its last known log at as_of (seed 003: "changed to that status today")."""
+    logs, later = schema.work_order_logs, schema.work_order_logs.alias("later")
+    w = schema.work_orders
+    superseded = sa.exists().where(
+        later.c.organization_id == logs.c.organization_id,
+        later.c.work_order_id == logs.c.work_order_id,
+        later.c.changed_at > logs.c.changed_at, later.c.changed_at < as_of,
+    )
+    query = (
+        sa.select(logs.c.work_order_id, logs.c.status, logs.c.changed_at)
+        .join(w, sa.and_(w.c.organization_id == logs.c.organization_id,
+                         w.c.id == logs.c.work_order_id))
+        .where(logs.c.organization_id == org, w.c.site_id == site_id,
+               logs.c.status.in_(("Completed", "Closed")),
+               logs.c.changed_at >= day_start, logs.c.changed_at < as_of, ~superseded)
+    )
+    return _rows(conn, query)
 
 
 def segments_at(

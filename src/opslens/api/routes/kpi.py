@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from opslens.api.deps import CacheDep, OrgDep, SettingsDep, StoreDep, cached
 from opslens.api.responses import OutputFormat, csv_response, json_response, wants_csv
 from opslens.domain.periods import cache_ttl_seconds
 from opslens.plant import machine_status, utilization, work_orders
-from opslens.plant.analytics import AnalyticsQuery
+from opslens.plant.analytics import AnalyticsQuery, AsOfQuery
 from opslens.plant.sites import resolve_site
 
 router = APIRouter(prefix="/api/kpi", tags=["kpi"])
@@ -29,20 +29,9 @@ class UtilizationParams(AnalyticsParams):
         "daily_breakdown", description="Which table the CSV holds.")
 
 
-class CurrentParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CurrentParams(AsOfQuery):
     site_id: str | None = None
-    as_of: datetime | None = Field(None, description="The instant taken as now (ISO 8601).")
-    refresh: bool = False
     format: OutputFormat | None = None
-
-    @field_validator("as_of")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("as_of needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
-        return value
 
 
 def _key(params: BaseModel) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from opslens.store import records, schema
 from opslens.store.schema import OPEN_END
 
 DAYS = "tmp_rollup_days"
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,10 @@ def compute(
     }
     rows = [dict(row) for row in conn.execute(_COMPUTE, params).mappings()]
     late = dict(conn.execute(_STABLE_FROM, params).all())
-    stable = {w.day: max(w.end, late.get(w.day) or w.end) for w in windows}
+    # Knowledge at instant x counts only for as_of strictly after x (logs at as_of are not
+    # yet known), so the numbers settle one tick (1 µs, the stores' resolution) after it.
+    stable = {w.day: max(w.end, late[w.day] + _TICK) if late.get(w.day) else w.end
+              for w in windows}
     return rows, stable
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.engine import Connection
 
 from opslens.domain.comparison import Direction, compare
 from opslens.domain.periods import (
@@ -97,6 +98,35 @@ def page_of(rows: Sequence[Any], page: int, per_page: int, clamp: bool = False
     return list(rows[start:start + per_page]), {
         "page": page, "per_page": per_page, "total_items": total, "total_pages": pages,
     }
+
+
+class PeriodBuilder(Protocol):
+    def __call__(self, conn: Connection, org: str, site: Site, period: DateRange,
+                 as_of: datetime, query: AnalyticsQuery, paginate: bool,
+                 comparison: bool) -> dict[str, Any]: ...
+
+
+def analytics_response(
+    conn: Connection, org: str, site: Site, query: AnalyticsQuery, paginate: bool,
+    build: PeriodBuilder, directions: Mapping[str, Direction],
+    keys: Mapping[str, str] | None = None, ndigits: Callable[[str], int] = lambda _name: 2,
+) -> dict[str, Any]:
+    """Seed 003's analytics-mode response: the primary period and, when asked for, the
+    comparison period with each metric compared in its declared direction."""
+    as_of = query.resolved_as_of()
+    periods = resolve(query, site, as_of)
+    result: dict[str, Any] = {
+        "site": site_block(site), "as_of": as_of.isoformat(), "time_period": query.time_period,
+        "primary_period": build(conn, org, site, periods.primary, as_of, query, paginate, False),
+    }
+    if periods.comparison is not None:
+        result["comparison_type"] = query.comparison_type
+        result["comparison_period"] = build(conn, org, site, periods.comparison, as_of, query,
+                                            paginate, True)
+        result["comparison_analysis"] = comparison_analysis(
+            result["primary_period"]["summary"], result["comparison_period"]["summary"],
+            directions, keys, ndigits)
+    return result
 
 
 def comparison_analysis(

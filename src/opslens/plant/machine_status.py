@@ -14,9 +14,8 @@ from opslens.domain.periods import DateRange
 from opslens.plant import rollups
 from opslens.plant.analytics import (
     AnalyticsQuery,
-    comparison_analysis,
+    analytics_response,
     page_of,
-    resolve,
     site_block,
 )
 from opslens.plant.sites import Site
@@ -27,27 +26,12 @@ from opslens.store import plant as plant_store
 def analytics(conn: Connection, org: str, site: Site, query: AnalyticsQuery,
               paginate: bool = True) -> dict[str, Any]:
     """Seed 003's analytics-mode response; ``paginate=False`` gives every day (CSV export)."""
-    as_of = query.resolved_as_of()
-    periods = resolve(query, site, as_of)
-    result: dict[str, Any] = {
-        "site": site_block(site), "as_of": as_of.isoformat(),
-        "time_period": query.time_period,
-        "primary_period": _period(conn, org, site, periods.primary, as_of, query, paginate),
-    }
-    if periods.comparison is not None:
-        result["comparison_type"] = query.comparison_type
-        result["comparison_period"] = _period(conn, org, site, periods.comparison, as_of, query,
-                                              paginate, comparison=True)
-        result["comparison_analysis"] = comparison_analysis(
-            result["primary_period"]["summary"], result["comparison_period"]["summary"],
-            status_kpi.DIRECTIONS, keys={s: f"avg_{s}" for s in status_kpi.STATUSES},
-            ndigits=lambda _name: 1,
-        )
-    return result
+    return analytics_response(conn, org, site, query, paginate, _period, status_kpi.DIRECTIONS,
+        keys={s: f"avg_{s}" for s in status_kpi.STATUSES}, ndigits=lambda _name: 1)
 
 
 def _period(conn: Connection, org: str, site: Site, period: DateRange, as_of: datetime,
-            query: AnalyticsQuery, paginate: bool, comparison: bool = False) -> dict[str, Any]:
+            query: AnalyticsQuery, paginate: bool, comparison: bool) -> dict[str, Any]:
     machines = {m["id"]: m for m in site.machines}
     data = rollups.prepare(conn, org, site, period.start, period.end, as_of)
     per_day = data.totals("day")

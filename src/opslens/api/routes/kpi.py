@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -38,23 +37,32 @@ def _key(params: BaseModel) -> str:
     return params.model_dump_json(exclude={"refresh", "format", "table"})
 
 
+def _analytics(request: Request, params: AnalyticsParams, store: StoreDep, org: str,
+               cache: CacheDep, settings: SettingsDep, service, name: str, table: str
+               ) -> Response:
+    """One analytics endpoint: resolve the site, compute (or take from the cache), and
+    answer JSON, or CSV of one table of the primary period."""
+    csv = wants_csv(request, params.format)
+
+    def work(conn):
+        site = resolve_site(conn, org, params.site_id)
+        return service.analytics(conn, org, site, params, paginate=not csv)
+
+    body, hit = cached(store, cache, org, f"{name}:{csv}", _key(params),
+                       cache_ttl_seconds(params.time_period), params.refresh, work,
+                       settings.cache_enabled)
+    if csv:
+        return csv_response(body["primary_period"][table], name)
+    return json_response(body, hit)
+
+
 @router.get("/machine-status/analytics", summary="Machine status distribution over a period")
 def machine_status_analytics(
     request: Request, params: Annotated[AnalyticsParams, Query()], store: StoreDep,
     org: OrgDep, cache: CacheDep, settings: SettingsDep,
 ) -> Response:
-    csv = wants_csv(request, params.format)
-
-    def work(conn):
-        site = resolve_site(conn, org, params.site_id)
-        return machine_status.analytics(conn, org, site, params, paginate=not csv)
-
-    body, hit = cached(store, cache, org, f"machine-status:{csv}", _key(params),
-                       cache_ttl_seconds(params.time_period), params.refresh, work,
-                       settings.cache_enabled)
-    if csv:
-        return csv_response(body["primary_period"]["daily_breakdown"], "machine-status")
-    return json_response(body, hit)
+    return _analytics(request, params, store, org, cache, settings, machine_status,
+                      "machine-status", "daily_breakdown")
 
 
 @router.get("/machine-status/current", summary="Each machine's status now (dashboard mode)")
@@ -62,7 +70,7 @@ def machine_status_current(
     request: Request, params: Annotated[CurrentParams, Query()], store: StoreDep, org: OrgDep,
     cache: CacheDep, settings: SettingsDep,
 ) -> Response:
-    as_of = params.as_of or datetime.now(UTC)
+    as_of = params.resolved_as_of()
 
     def work(conn):
         return machine_status.current(conn, org, resolve_site(conn, org, params.site_id), as_of)
@@ -82,18 +90,8 @@ def machine_utilization_analytics(
     request: Request, params: Annotated[UtilizationParams, Query()], store: StoreDep,
     org: OrgDep, cache: CacheDep, settings: SettingsDep,
 ) -> Response:
-    csv = wants_csv(request, params.format)
-
-    def work(conn):
-        site = resolve_site(conn, org, params.site_id)
-        return utilization.analytics(conn, org, site, params, paginate=not csv)
-
-    body, hit = cached(store, cache, org, f"utilization:{csv}", _key(params),
-                       cache_ttl_seconds(params.time_period), params.refresh, work,
-                       settings.cache_enabled)
-    if csv:
-        return csv_response(body["primary_period"][params.table], f"utilization-{params.table}")
-    return json_response(body, hit)
+    return _analytics(request, params, store, org, cache, settings, utilization,
+                      f"utilization-{params.table}", params.table)
 
 
 @router.get("/work-order-status/current",
@@ -102,7 +100,7 @@ def work_order_status_current(
     request: Request, params: Annotated[CurrentParams, Query()], store: StoreDep, org: OrgDep,
     cache: CacheDep, settings: SettingsDep,
 ) -> Response:
-    as_of = params.as_of or datetime.now(UTC)
+    as_of = params.resolved_as_of()
 
     def work(conn):
         return work_orders.current(conn, org, resolve_site(conn, org, params.site_id), as_of)

@@ -99,13 +99,13 @@ WITH logs AS (
            ok_qty - COALESCE(LAG(ok_qty) OVER (PARTITION BY work_order_id
                                                 ORDER BY changed_at), 0) AS good,
            0 AS scrap, 0 AS completed, CAST(NULL AS DOUBLE PRECISION) AS fpy,
-           CAST(NULL AS TIMESTAMPTZ) AS logs_from
+           CAST(NULL AS TIMESTAMPTZ) AS logs_from, 0 AS fallback
     FROM logs WHERE ok_qty IS NOT NULL
     UNION ALL
     SELECT work_order_id, changed_at, 0,
            scrap_qty - COALESCE(LAG(scrap_qty) OVER (PARTITION BY work_order_id
                                                       ORDER BY changed_at), 0),
-           0, NULL, NULL
+           0, NULL, NULL, 0
     FROM logs WHERE scrap_qty IS NOT NULL
     UNION ALL
     SELECT work_order_id, changed_at, 0, 0,
@@ -113,25 +113,26 @@ WITH logs AS (
                  AND COALESCE(LAG(status) OVER (PARTITION BY work_order_id
                                                 ORDER BY changed_at), '') <> 'Completed'
                 THEN 1 ELSE 0 END,
-           fpy, NULL
+           fpy, NULL, 0
     FROM logs
     UNION ALL
     -- the log-less readings, valid while no count (no log) is known yet
     SELECT w.id, w.start_time, COALESCE(w.ok_qty, 0), COALESCE(w.scrap_qty, 0), 0, NULL,
-           f.first_count
+           f.first_count, 1
     FROM work_orders w LEFT JOIN firsts f ON f.work_order_id = w.id
     WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
       AND (f.first_count IS NULL OR f.first_count > w.start_time)
     UNION ALL
-    SELECT w.id, COALESCE(w.end_time, w.start_time), 0, 0, 1, NULL, f.first_log
+    SELECT w.id, COALESCE(w.end_time, w.start_time), 0, 0, 1, NULL, f.first_log, 1
     FROM work_orders w LEFT JOIN firsts f ON f.work_order_id = w.id
     WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
       AND w.status = 'Completed'
       AND (f.first_log IS NULL OR f.first_log > COALESCE(w.end_time, w.start_time))
 ), per_instant AS (
+    -- a log's fpy weighs the units that log reported, never a log-less reading's units
     SELECT work_order_id, marked_at, logs_from, SUM(good) AS good, SUM(scrap) AS scrap,
            SUM(completed) AS completed, MAX(fpy) AS fpy
-    FROM marks GROUP BY work_order_id, marked_at, logs_from
+    FROM marks GROUP BY work_order_id, marked_at, logs_from, fallback
 )
 SELECT :org, p.work_order_id, p.marked_at, w.site_id, w.machine_id,
        p.good, p.scrap, p.completed,

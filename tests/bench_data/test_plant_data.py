@@ -11,16 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from bench.plant_data import KINDS, count_records, iter_bench_batches
+from tests.plant.lifecycle import NEXT_STATUS, STATUSES
 
 AS_OF = datetime(2025, 11, 2, 7, 30, tzinfo=UTC)  # 01:30 CST, half an hour after fall-back
-STATUSES = {"Assigned", "Start", "Hold", "Completed", "Closed"}
-NEXT_STATUS = {
-    "Assigned": {"Start"},
-    "Start": {"Hold", "Completed"},
-    "Hold": {"Start"},
-    "Completed": {"Closed"},
-    "Closed": set(),
-}
 
 Batches = list[tuple[str, list[dict[str, Any]]]]
 

@@ -13,20 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.plant.lifecycle import NEXT_STATUS, STATUSES
 
 from opslens.plant.demo import KINDS, build_demo_plant
 
 # Wednesday; Chicago 03:30 (night shift), Berlin 10:30, Pune 15:00. The 120 days before it
 # include Berlin's (26 Oct) and Chicago's (2 Nov) fall-back DST changes.
 AS_OF = datetime(2025, 11, 12, 9, 30, tzinfo=UTC)
-STATUSES = {"Assigned", "Start", "Hold", "Completed", "Closed"}
-NEXT_STATUS = {
-    "Assigned": {"Start"},
-    "Start": {"Hold", "Completed"},
-    "Hold": {"Start"},
-    "Completed": {"Closed"},
-    "Closed": set(),
-}
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 Records = dict[str, list[dict[str, Any]]]

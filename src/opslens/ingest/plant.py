@@ -265,14 +265,18 @@ class Shifts(RecordKind):
         return out
 
 
-@register
-class WorkOrders(RecordKind):
-    name = "work_orders"
-    table = schema.work_orders
-    model = WorkOrderRecord
+class _StatusKind(RecordKind):
+    """A kind with a work-order ``status``, accepted in any letter case."""
 
     def normalize(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
         return _normalize_status(records)
+
+
+@register
+class WorkOrders(_StatusKind):
+    name = "work_orders"
+    table = schema.work_orders
+    model = WorkOrderRecord
 
     def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
         out = Checked()
@@ -322,13 +326,10 @@ class WorkOrders(RecordKind):
 
 
 @register
-class WorkOrderLogs(RecordKind):
+class WorkOrderLogs(_StatusKind):
     name = "work_order_logs"
     table = schema.work_order_logs
     model = WorkOrderLogRecord
-
-    def normalize(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
-        return _normalize_status(records)
 
     def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
         out = Checked()

@@ -82,11 +82,11 @@ def ingest(
 def _write(conn: Connection, org: str, kind: RecordKind, checked: Checked) -> rollups.Touched:
     touched: rollups.Touched = {}
     if checked.work_orders:
-        records.load_ids(conn, timelines.IDS, checked.work_orders)
-        before = timelines.spans(conn, org)
+        batch = timelines.load(conn, checked.work_orders)
+        before = timelines.spans(conn, org, batch)
     records.upsert(conn, kind.table, checked.rows)
     if checked.work_orders:
-        timelines.rebuild(conn, org)
-        touched = rollups.invalidate(conn, org, before + timelines.spans(conn, org))
+        timelines.rebuild(conn, org, batch)
+        touched = rollups.invalidate(conn, org, before + timelines.spans(conn, org, batch))
     rollups.merge(touched, rollups.invalidate_sites(conn, org, checked.sites))
     return touched

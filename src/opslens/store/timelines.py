@@ -1,25 +1,29 @@
 """Derived work-order timelines: status segments and production marks (DESIGN.md §5.1).
 
 Rebuilt set-wise in SQL for the work orders an ingest touched, so late and corrected logs
-are always reflected. Callers load the touched ids with :func:`records.load_ids` first.
+are always reflected. Callers put the touched ids in place with :func:`load` first.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from opslens.store import records
 from opslens.store.schema import OPEN_END
 
 IDS = "tmp_wo_ids"
 
-_DELETE_SEGMENTS = sa.text(  # IDS is our temporary table, not input
+_DELETE_SEGMENTS = (  # IDS is our temporary table, not input
     f"DELETE FROM wo_segments WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})"  # noqa: S608, E501
 )
-_DELETE_MARKS = sa.text(  # IDS is our temporary table, not input
+_DELETE_MARKS = (  # IDS is our temporary table, not input
     f"DELETE FROM wo_marks WHERE organization_id = :org AND work_order_id IN (SELECT id FROM {IDS})"  # noqa: S608
 )
 
@@ -31,7 +35,7 @@ _DELETE_MARKS = sa.text(  # IDS is our temporary table, not input
 # comes after its start_time also gets that log-less reading, marked with ``logs_from`` = its
 # first log: it holds only for an as_of up to then. (With the first log at or before the
 # start, the reading could never add a second, so it is not stored.)
-_INSERT_SEGMENTS = sa.text(f"""
+_INSERT_SEGMENTS = f"""
 INSERT INTO wo_segments (organization_id, work_order_id, status, seg_start, seg_end,
                          site_id, machine_id, wo_start_time, wo_end_time, ran_from, logs_from)
 WITH l AS (
@@ -46,7 +50,7 @@ SELECT :org, l.work_order_id, l.status, l.changed_at, COALESCE(l.next_at, :open_
        w.site_id, w.machine_id, w.start_time, w.end_time,
        CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ)
 FROM l JOIN work_orders w ON w.organization_id = :org AND w.id = l.work_order_id
-WHERE l.status IN ('Assigned', 'Start', 'Hold')
+WHERE l.status IN ('Assigned', 'Start', 'Hold') AND w.id IN (SELECT id FROM {IDS})
 UNION ALL
 SELECT :org, w.id,
        CASE WHEN w.status IN ('Completed', 'Closed') THEN 'Start' ELSE w.status END,
@@ -59,11 +63,11 @@ WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
   AND (f.first_log IS NULL OR f.first_log > w.start_time)
   AND (w.status NOT IN ('Completed', 'Closed') OR w.end_time IS NOT NULL)
 ORDER BY 4
-""")  # noqa: S608  (IDS is our temporary table)
+"""  # noqa: S608  (IDS is our temporary table)
 
 # The scheduled span of each work order that ran, from the instant it first started: one row
 # for its logged timeline and one for its log-less reading, each valid when its segments are.
-_INSERT_SCHEDULED = sa.text(f"""
+_INSERT_SCHEDULED = f"""
 INSERT INTO wo_segments (organization_id, work_order_id, status, seg_start, seg_end,
                          site_id, machine_id, wo_start_time, wo_end_time, ran_from, logs_from)
 SELECT w.organization_id, w.id, 'Scheduled', w.start_time, COALESCE(w.end_time, :open_end),
@@ -73,8 +77,8 @@ JOIN (SELECT work_order_id, logs_from, MIN(seg_start) AS ran_from FROM wo_segmen
       WHERE organization_id = :org AND status = 'Start'
         AND work_order_id IN (SELECT id FROM {IDS})
       GROUP BY work_order_id, logs_from) f ON f.work_order_id = w.id
-WHERE w.organization_id = :org
-""")  # noqa: S608
+WHERE w.organization_id = :org AND w.id IN (SELECT id FROM {IDS})
+"""  # noqa: S608
 
 # Production: cumulative counts in logs become increments at the log's instant. A log without
 # a count repeats the last one, so the increment of a log that has one is its count minus the
@@ -82,7 +86,7 @@ WHERE w.organization_id = :org
 # that logged no counts puts its own ok/scrap quantities on its start instant (seed 003's
 # rule). Completion: a log turning Completed, or a log-less Completed work order at its
 # end_time. fpy is weighted by the units its log reported.
-_INSERT_MARKS = sa.text(f"""
+_INSERT_MARKS = f"""
 INSERT INTO wo_marks (organization_id, work_order_id, marked_at, site_id, machine_id,
                       good_units, scrap_units, completed, fpy_weighted, fpy_units, logs_from)
 WITH logs AS (
@@ -141,12 +145,13 @@ SELECT :org, p.work_order_id, p.marked_at, w.site_id, w.machine_id,
        p.logs_from
 FROM per_instant p
 JOIN work_orders w ON w.organization_id = :org AND w.id = p.work_order_id
-WHERE p.good <> 0 OR p.scrap <> 0 OR p.completed <> 0
-""")  # noqa: S608
+WHERE (p.good <> 0 OR p.scrap <> 0 OR p.completed <> 0)
+  AND w.id IN (SELECT id FROM {IDS})
+"""  # noqa: S608
 
 # Everything a work order contributes to rollups lies inside its scheduled span, its
 # segments and its marks; an open end (NULL) means "until as_of", so every later day.
-_SPANS = sa.text(f"""
+_SPANS = f"""
 WITH spans AS (
     SELECT site_id, start_time AS lo, end_time AS hi, end_time IS NULL AS open_end
     FROM work_orders
@@ -160,7 +165,7 @@ WITH spans AS (
 )
 SELECT site_id, MIN(lo), MAX(CASE WHEN open_end THEN lo ELSE hi END), BOOL_OR(open_end)
 FROM spans GROUP BY site_id
-""")  # noqa: S608
+"""  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -173,20 +178,51 @@ class Span:
     open_end: bool
 
 
-def spans(conn: Connection, org: str) -> list[Span]:
+@dataclass(frozen=True)
+class OrderBatch:
+    """The work orders an ingest touched, loaded into the id table, with their id range."""
+
+    lo: str
+    hi: str
+
+
+def load(conn: Connection, ids: Collection[str]) -> OrderBatch:
+    """Put ``ids`` in the id table the statements here join with."""
+    records.load_ids(conn, IDS, ids)
+    return OrderBatch(lo=min(ids), hi=max(ids))
+
+
+_ID_FILTER = re.compile(rf"([\w.]+) IN \(SELECT id FROM {IDS}\)")  # noqa: S608  (a pattern)
+
+
+@functools.cache
+def _statement(template: str, dialect: str) -> sa.TextClause:
+    """The statement for a dialect. On DuckDB every ``x IN (ids)`` also gets ``x BETWEEN lo
+    AND hi``: a literal range its zone maps prune by (ids of one batch are mostly a narrow
+    range), where the semi-join alone scans the whole table. PostgreSQL uses its indexes,
+    and its collation may order text unlike Python, so it gets no range."""
+    if dialect == "duckdb":
+        template = _ID_FILTER.sub(
+            lambda m: f"{m.group(0)} AND {m.group(1)} BETWEEN :id_lo AND :id_hi", template)
+    return sa.text(template)
+
+
+def _run(conn: Connection, template: str, org: str, batch: OrderBatch):
+    params = {"org": org, "open_end": OPEN_END, "id_lo": batch.lo, "id_hi": batch.hi}
+    return conn.execute(_statement(template, conn.dialect.name), params)
+
+
+def spans(conn: Connection, org: str, batch: OrderBatch) -> list[Span]:
     """Where the work orders in the id table currently reach, per site."""
     return [Span(site, lo, hi, bool(open_end))
-            for site, lo, hi, open_end in conn.execute(_SPANS, {"org": org, "open_end": OPEN_END})]
+            for site, lo, hi, open_end in _run(conn, _SPANS, org, batch)]
 
 
-def rebuild(conn: Connection, org: str) -> None:
+def rebuild(conn: Connection, org: str, batch: OrderBatch) -> None:
     """Recompute segments and marks of the work orders in the id table."""
-    params = {"org": org, "open_end": OPEN_END}
-    conn.execute(_DELETE_SEGMENTS, params)
-    conn.execute(_DELETE_MARKS, params)
-    conn.execute(_INSERT_SEGMENTS, params)
-    conn.execute(_INSERT_SCHEDULED, params)
-    conn.execute(_INSERT_MARKS, params)
+    for template in (_DELETE_SEGMENTS, _DELETE_MARKS, _INSERT_SEGMENTS, _INSERT_SCHEDULED,
+                     _INSERT_MARKS):
+        _run(conn, template, org, batch)
 
 
 def compact(conn: Connection) -> None:

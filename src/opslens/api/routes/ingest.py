@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
@@ -26,7 +25,7 @@ def _refresh(store, org: str, touched: rollups.Touched) -> None:
     whatever is still missing, so a failure here costs time, never numbers."""
     try:
         rollups.refresh_touched(store, org, touched)
-    except Exception as exc:  # noqa: BLE001  (logged; never reaches a client)
+    except Exception as exc:
         log.warning("rollup refresh after ingest deferred to the next read: %s", exc)
 
 

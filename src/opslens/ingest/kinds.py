@@ -10,7 +10,7 @@ import functools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection
 
-from opslens.domain.periods import EARLIEST, LATEST, check_day
+from opslens.domain.periods import EARLIEST, LATEST
 from opslens.errors import InvalidInput, NotFound
 
 
@@ -153,6 +153,10 @@ def _pydantic_errors(index: int, exc: ValidationError) -> list[RecordError]:
     return found
 
 
+_FIRST_INSTANT = datetime.combine(EARLIEST, time(), UTC)
+_AFTER_LAST_INSTANT = datetime.combine(LATEST + timedelta(days=1), time(), UTC)
+
+
 def to_utc(value: str | datetime, tz: ZoneInfo) -> datetime:
     """An ISO 8601 timestamp with an offset is exact; a naive one is read in the site's time
     zone (DESIGN.md §3). Raises ValueError saying how to write it.
@@ -170,10 +174,13 @@ def to_utc(value: str | datetime, tz: ZoneInfo) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     try:
-        return check_day(value.astimezone(UTC), "timestamp")
-    except (OverflowError, InvalidInput):
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not _FIRST_INSTANT <= instant < _AFTER_LAST_INSTANT:
         raise ValueError(f"timestamp {value.isoformat()} is out of range: use an instant "
-                         f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}") from None
+                         f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return instant
 
 
 _REGISTRY: dict[str, Callable[[], RecordKind]] = {}

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 from opslens.store import schema
 
 ORG = schema.ORG
-_ARROW_TYPES: dict[type, pa.DataType] = {}
 
 
 def _arrow_type(column: sa.Column) -> pa.DataType:
@@ -43,10 +42,8 @@ def upsert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]])
     keys = [c.name for c in table.primary_key.columns]
     others = [c.name for c in table.columns if c.name not in keys]
     if conn.dialect.name == "duckdb":
-        arrow = pa.table(
-            {c.name: pa.array([r[c.name] for r in rows], type=_arrow_type(c))
-             for c in table.columns}
-        )
+        schema = pa.schema([(c.name, _arrow_type(c)) for c in table.columns])
+        arrow = pa.Table.from_pylist(list(rows), schema=schema)  # one pass, in C++
         _duckdb_upsert_arrow(conn, table, arrow, keys, others)
     else:
         statement = pg_insert(table)

@@ -65,23 +65,40 @@ def machine_status_analytics(
                       "machine-status", "daily_breakdown")
 
 
+def _dashboard(request: Request, params: CurrentParams, store: StoreDep, org: str,
+               cache: CacheDep, settings: SettingsDep, service, name: str, table) -> Response:
+    """One dashboard endpoint: the site's state at as_of, as JSON or as a CSV table."""
+    as_of = params.resolved_as_of()
+
+    def work(conn):
+        return service.current(conn, org, resolve_site(conn, org, params.site_id), as_of)
+
+    body, hit = cached(store, cache, org, name, _key(params), DASHBOARD_TTL, params.refresh,
+                       work, settings.cache_enabled)
+    if wants_csv(request, params.format):
+        return csv_response(table(body), name)
+    return json_response(body, hit)
+
+
+def _machines_table(body: dict) -> list[dict]:
+    return [{k: v for k, v in m.items() if k != "work_orders"}
+            | {"work_orders": " ".join(o["id"] for o in m["work_orders"])}
+            for m in body["machines"]]
+
+
+def _work_orders_table(body: dict) -> list[dict]:
+    return [{"status": status, **order}
+            for status, section in body["status_distribution"].items()
+            for order in section["work_orders"]]
+
+
 @router.get("/machine-status/current", summary="Each machine's status now (dashboard mode)")
 def machine_status_current(
     request: Request, params: Annotated[CurrentParams, Query()], store: StoreDep, org: OrgDep,
     cache: CacheDep, settings: SettingsDep,
 ) -> Response:
-    as_of = params.resolved_as_of()
-
-    def work(conn):
-        return machine_status.current(conn, org, resolve_site(conn, org, params.site_id), as_of)
-
-    body, hit = cached(store, cache, org, "machine-status-current", _key(params),
-                       DASHBOARD_TTL, params.refresh, work, settings.cache_enabled)
-    if wants_csv(request, params.format):
-        rows = [{k: v for k, v in m.items() if k != "work_orders"} | {
-            "work_orders": " ".join(o["id"] for o in m["work_orders"])} for m in body["machines"]]
-        return csv_response(rows, "machine-status-current")
-    return json_response(body, hit)
+    return _dashboard(request, params, store, org, cache, settings, machine_status,
+                      "machine-status-current", _machines_table)
 
 
 @router.get("/machine-utilization/analytics",
@@ -100,16 +117,5 @@ def work_order_status_current(
     request: Request, params: Annotated[CurrentParams, Query()], store: StoreDep, org: OrgDep,
     cache: CacheDep, settings: SettingsDep,
 ) -> Response:
-    as_of = params.resolved_as_of()
-
-    def work(conn):
-        return work_orders.current(conn, org, resolve_site(conn, org, params.site_id), as_of)
-
-    body, hit = cached(store, cache, org, "work-order-status", _key(params), DASHBOARD_TTL,
-                       params.refresh, work, settings.cache_enabled)
-    if wants_csv(request, params.format):
-        rows = [{"status": status, **order}
-                for status, section in body["status_distribution"].items()
-                for order in section["work_orders"]]
-        return csv_response(rows, "work-order-status")
-    return json_response(body, hit)
+    return _dashboard(request, params, store, org, cache, settings, work_orders,
+                      "work-order-status", _work_orders_table)

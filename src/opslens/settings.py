@@ -5,8 +5,6 @@ Nothing reads settings at import time: the CLI builds one ``Settings`` and passe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,13 +40,3 @@ class Settings(BaseSettings):
                 f"got {value!r}"
             )
         return value
-
-    @property
-    def is_duckdb(self) -> bool:
-        return self.database_url.startswith("duckdb://")
-
-    def duckdb_path(self) -> Path | None:
-        if not self.is_duckdb:
-            return None
-        raw = self.database_url.removeprefix("duckdb:///")
-        return None if raw in ("", ":memory:") else Path(raw)

@@ -55,12 +55,6 @@ class ProductionSums:
     fpy_units: float = 0.0
     machine_count: int = 0
 
-    def __add__(self, other: ProductionSums) -> ProductionSums:
-        total = ProductionSums()
-        total += self
-        total += other
-        return total
-
     def __iadd__(self, other: ProductionSums) -> ProductionSums:
         # Spelled out: this runs once per machine-day of a query (45,000 for 500 × 90).
         self.available_s += other.available_s

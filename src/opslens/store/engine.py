@@ -22,10 +22,6 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name  # "duckdb" or "postgresql"
 
-    @property
-    def is_duckdb(self) -> bool:
-        return self.dialect == "duckdb"
-
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -45,13 +45,6 @@ def machines_of_site(conn: Connection, org: str, site_id: str) -> list[dict[str,
                  .order_by(t.c.id))
 
 
-def _work_orders_query(org: str, site_id: str):
-    t = schema.work_orders
-    return sa.select(*(t.c[name] for name in WORK_ORDER_FIELDS)).where(
-        t.c.organization_id == org, t.c.site_id == site_id
-    )
-
-
 def terminal_changes(
     conn: Connection, org: str, site_id: str, day_start: datetime, as_of: datetime
 ) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -241,7 +241,6 @@ def demo(
     from opslens.ingest.service import ingest as ingest_records
     from opslens.plant import rollups
     from opslens.plant.demo import build_demo_plant
-    from opslens.plant.sites import load_site
     from opslens.store import plant as plant_store
 
     settings = _settings()
@@ -256,20 +255,17 @@ def demo(
                 console.print(f"organization {org!r} already has data; demo not loaded")
                 return
         plant = build_demo_plant(seed=seed, days=days, as_of=end)
+        touched: rollups.Touched = {}
         with _progress() as progress:
             for kind, records in plant.items():
                 task = progress.add_task(f"{kind:16}", total=len(records))
-                ingest_records(store, org, kind, _chunks(records, settings.ingest_batch_size),
-                               progress=lambda n, t=task: progress.advance(t, n))
-            with store.engine.begin() as conn:
-                sites = plant_store.list_sites(conn, org)
-            task = progress.add_task("daily rollups   ", total=len(sites))
-            for site_row in sites:
-                with store.engine.begin() as conn:
-                    site = load_site(conn, org, site_row["id"])
-                    today = end.astimezone(site.tz).date()
-                    rollups.refresh(conn, org, site, today - timedelta(days=days), today)
-                progress.advance(task)
+                outcome = ingest_records(
+                    store, org, kind, _chunks(records, settings.ingest_batch_size),
+                    progress=lambda n, t=task: progress.advance(t, n))
+                rollups.merge(touched, outcome.touched)
+            task = progress.add_task("daily rollups   ", total=len(touched))
+            rollups.refresh_touched(store, org, touched, horizon_days=days, now=end,
+                                    on_site=lambda _site, _days: progress.advance(task))
         counts = {kind: len(records) for kind, records in plant.items()}
         console.print(f"demo plant loaded into organization {org!r}: {counts}")
     finally:
@@ -290,20 +286,22 @@ def rollups_refresh(
     settings = _settings()
     org = org or settings.default_organization
     store = _open_store(settings)
-    now = datetime.now(UTC)
     try:
         with store.engine.connect() as conn:
-            sites = plant_store.list_sites(conn, org)
-            site_ids = [site_id] if site_id else [s["id"] for s in sites]
+            if site_id:
+                load_site(conn, org, site_id)  # an unknown site is an error, not a no-op
+                site_ids = [site_id]
+            else:
+                site_ids = [s["id"] for s in plant_store.list_sites(conn, org)]
         with _progress() as progress:
             task = progress.add_task("sites", total=len(site_ids))
-            for sid in site_ids:
-                with store.engine.begin() as conn:
-                    site = load_site(conn, org, sid)
-                    today = now.astimezone(site.tz).date()
-                    added = rollups.refresh(conn, org, site, today - timedelta(days=days), today)
+
+            def done(sid: str, added: int) -> None:
                 progress.advance(task)
                 console.print(f"{sid}: {added} day(s) computed")
+
+            rollups.refresh_touched(store, org, dict.fromkeys(site_ids, (None, None)),
+                                    horizon_days=days, on_site=done)
     finally:
         store.dispose()
 

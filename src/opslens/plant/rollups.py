@@ -11,7 +11,7 @@ included.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ class MachineDays:
     site_id: str
     stored: list[date]
     live: list[dict[str, Any]]
+    newly_stored: int = 0  # days this call computed and stored
 
     def rows(self, days: Sequence[date] | None = None) -> list[dict[str, Any]]:
         """One row per machine and day (only ``days``, if given), stored ones first."""
@@ -77,7 +78,8 @@ def prepare(
     if keep:
         rollup_store.store(conn, org, site.id, rows, keep, now)
     return MachineDays(conn=conn, org=org, site_id=site.id, stored=stored,
-                       live=[{**row, "site_id": site.id} for row in rows])
+                       live=[{**row, "site_id": site.id} for row in rows],
+                       newly_stored=len(keep))
 
 
 def machine_days(
@@ -92,9 +94,7 @@ def refresh(conn: Connection, org: str, site: Site, first: date, last: date,
             now: datetime | None = None) -> int:
     """Compute and store every closed day in [first, last] that lacks a rollup."""
     now = now or datetime.now(UTC)
-    before = len(rollup_store.complete_days(conn, org, site.id, first, last))
-    prepare(conn, org, site, first, last, now, now)
-    return len(rollup_store.complete_days(conn, org, site.id, first, last)) - before
+    return prepare(conn, org, site, first, last, now, now).newly_stored
 
 
 #: Per site, the first and last local day an ingest made stale (None: no bound).
@@ -141,10 +141,12 @@ def merge(into: Touched, other: Touched) -> None:
 
 
 def refresh_touched(store: Store, org: str, touched: Touched, horizon_days: int = 400,
-                    now: datetime | None = None) -> int:
-    """Recompute the stale closed days an ingest left (reads would do it on demand)."""
+                    now: datetime | None = None,
+                    on_site: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Compute and store the ended days of each site's range that lack a rollup (reads
+    would do it on demand), at most ``horizon_days`` back; days computed per site."""
     now = now or datetime.now(UTC)
-    computed = 0
+    computed: dict[str, int] = {}
     for site_id, (first, last) in sorted(touched.items()):
         with store.engine.begin() as conn:
             try:
@@ -154,6 +156,7 @@ def refresh_touched(store: Store, org: str, touched: Touched, horizon_days: int 
             today = now.astimezone(site.tz).date()
             start = max(first or date.min, today - timedelta(days=horizon_days))
             end = min(last or today, today)
-            if start <= end:
-                computed += refresh(conn, org, site, start, end, now)
+            computed[site_id] = refresh(conn, org, site, start, end, now) if start <= end else 0
+        if on_site:
+            on_site(site_id, computed[site_id])
     return computed

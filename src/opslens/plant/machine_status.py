@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from opslens.domain import status as status_kpi
-from opslens.domain.intervals import local_day_bounds
 from opslens.domain.periods import DateRange
 from opslens.plant import rollups
 from opslens.plant.analytics import (
@@ -19,7 +18,7 @@ from opslens.plant.analytics import (
     site_block,
 )
 from opslens.plant.sites import Site
-from opslens.plant.work_orders import serialize_work_order
+from opslens.plant.work_orders import in_force, serialize_work_order
 from opslens.store import plant as plant_store
 
 
@@ -70,16 +69,11 @@ def current(conn: Connection, org: str, site: Site, as_of: datetime) -> dict[str
     machine is in Start at as_of, else Hold, else Scheduled (a work order starting today is
     Assigned), else Idle.
     """
-    today = as_of.astimezone(site.tz).date()
-    day_start, day_end = local_day_bounds(today, site.tz)
-    segments = plant_store.segments_at(conn, org, site.id, as_of)
+    today, _, segments = in_force(conn, org, site, as_of)
     flags: dict[str, set[str]] = defaultdict(set)
     order_ids: dict[str, set[str]] = defaultdict(set)
     for seg in segments:
-        status = seg["status"]
-        if status == "Assigned" and not day_start <= seg["wo_start_time"] < day_end:
-            continue
-        flags[seg["machine_id"]].add(status)
+        flags[seg["machine_id"]].add(seg["status"])
         order_ids[seg["machine_id"]].add(seg["work_order_id"])
     orders = {o["id"]: o for o in plant_store.work_orders_by_id(
         conn, org, sorted({i for ids in order_ids.values() for i in ids}))}

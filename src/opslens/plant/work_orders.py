@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,21 +28,29 @@ def serialize_work_order(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     return out
 
 
+def in_force(conn: Connection, org: str, site: Site, as_of: datetime
+             ) -> tuple[date, tuple[datetime, datetime], list[dict[str, Any]]]:
+    """The site's local day at ``as_of``, its bounds, and the work-order segments that count
+    at that instant for both dashboards: Start and Hold whenever they began, Assigned only
+    for work orders scheduled to start that day (seed 003)."""
+    today = as_of.astimezone(site.tz).date()
+    day_start, day_end = local_day_bounds(today, site.tz)
+    segments = [seg for seg in plant_store.segments_at(conn, org, site.id, as_of)
+                if seg["status"] != "Assigned" or day_start <= seg["wo_start_time"] < day_end]
+    return today, (day_start, day_end), segments
+
+
 def current(conn: Connection, org: str, site: Site, as_of: datetime) -> dict[str, Any]:
     """Seed 003's two sections with its filters, each work order in its status at ``as_of``
     (its timeline, DESIGN.md §5.1, so the dashboard of any past instant can be reproduced):
     planned for today — Assigned, starting today; real-time execution — every Start and every
     Hold, whenever they began, and Completed and Closed whose log turned so today."""
-    today = as_of.astimezone(site.tz).date()
-    day_start, day_end = local_day_bounds(today, site.tz)
+    today, (day_start, _), segments = in_force(conn, org, site, as_of)
     ids: dict[str, list[str]] = {status: [] for status in
                                  ("assigned", "start", "hold", "completed", "closed")}
     since: dict[str, datetime] = {}
-    for seg in plant_store.segments_at(conn, org, site.id, as_of):
-        status = seg["status"].lower()
-        if status == "assigned" and not day_start <= seg["wo_start_time"] < day_end:
-            continue
-        ids[status].append(seg["work_order_id"])
+    for seg in segments:
+        ids[seg["status"].lower()].append(seg["work_order_id"])
     for log in plant_store.terminal_changes(conn, org, site.id, day_start, as_of):
         ids[log["status"].lower()].append(log["work_order_id"])
         since[log["work_order_id"]] = log["changed_at"]

@@ -52,6 +52,13 @@ class Checked:
     work_orders: set[str] = field(default_factory=set)  # timelines to rebuild
     sites: set[str] = field(default_factory=set)  # sites whose every rollup is stale
 
+    def reject(self, index: int, field: str | None, reason: str) -> None:
+        self.errors.append(RecordError(index, field, reason))
+
+    def unknown(self, index: int, field: str, noun: str, value: Any) -> None:
+        """A reference to something this organization does not have."""
+        self.reject(index, field, f"unknown {noun} {value!r}")
+
     def add(self, index: int, row: dict[str, Any]) -> None:
         self.indexes.append(index)
         self.rows.append(row)
@@ -206,10 +213,6 @@ def kind_names() -> list[str]:
     from opslens.ingest import plant  # noqa: F401
 
     return list(_REGISTRY)
-
-
-def reject(index: int, field: str | None, reason: str) -> RecordError:
-    return RecordError(index, field, reason)
 
 
 def invalid_batch(kind: str, errors: Sequence[RecordError], received: int) -> InvalidInput:

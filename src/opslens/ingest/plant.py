@@ -19,7 +19,6 @@ from opslens.ingest.kinds import (
     Record,
     RecordKind,
     register,
-    reject,
     to_utc,
 )
 from opslens.store import records, schema
@@ -153,9 +152,9 @@ class Sites(RecordKind):
         known = _sites(ctx, {r["id"] for _, r in batch})
         for index, r in batch:
             if r.get("organization_id") is not None and r.get("organization_id") != ctx.org:
-                out.errors.append(reject(index, "organization_id", (
+                out.reject(index, "organization_id", (
                     f"record names organization {r.get('organization_id')!r} but is sent to "
-                    f"{ctx.org!r}; send it with that organization or drop the field")))
+                    f"{ctx.org!r}; send it with that organization or drop the field"))
                 continue
             if r["id"] in known and known[r["id"]]["timezone"] != r["timezone"]:
                 out.sites.add(r["id"])  # every local day moves
@@ -179,7 +178,7 @@ class Lines(RecordKind):
         sites = _sites(ctx, {r["site_id"] for _, r in batch})
         for index, r in batch:
             if r["site_id"] not in sites:
-                out.errors.append(reject(index, "site_id", f"unknown site {r['site_id']!r}"))
+                out.unknown(index, "site_id", "site", r["site_id"])
                 continue
             out.add(index, {"organization_id": ctx.org, "id": r["id"], "site_id": r["site_id"],
                              "name": r["name"], "updated_at": ctx.now})
@@ -201,18 +200,18 @@ class Machines(RecordKind):
                                         {r["id"] for _, r in batch}, ["site_id"])
         for index, r in batch:
             if r["site_id"] not in sites:
-                out.errors.append(reject(index, "site_id", f"unknown site {r['site_id']!r}"))
+                out.unknown(index, "site_id", "site", r["site_id"])
                 continue
             line_id = r.get("line_id")
             if line_id is not None:
                 line = lines.get(line_id)
                 if line is None:
-                    out.errors.append(reject(index, "line_id", f"unknown line {line_id!r}"))
+                    out.unknown(index, "line_id", "line", line_id)
                     continue
                 if line["site_id"] != r["site_id"]:
-                    out.errors.append(reject(index, "line_id", (
+                    out.reject(index, "line_id", (
                         f"line {line_id!r} belongs to site {line['site_id']!r}, "
-                        f"not {r['site_id']!r}")))
+                        f"not {r['site_id']!r}"))
                     continue
             out.sites.add(r["site_id"])  # the site's machine count changes every day
             if r["id"] in existing:
@@ -238,19 +237,19 @@ class Shifts(RecordKind):
                                         {r["id"] for _, r in batch}, ["site_id"])
         for index, r in batch:
             if r["site_id"] not in sites:
-                out.errors.append(reject(index, "site_id", f"unknown site {r['site_id']!r}"))
+                out.unknown(index, "site_id", "site", r["site_id"])
                 continue
             try:
                 weekdays = parse_weekdays(r.get("weekdays"))
             except InvalidInput as exc:
-                out.errors.append(reject(index, "weekdays", exc.message))
+                out.reject(index, "weekdays", exc.message)
                 continue
             try:
                 breaks = parse_breaks(r.get("breaks"))
                 ShiftDef(id=r["id"], name=r["name"], start=parse_hhmm(r["start_time"]),
                          end=parse_hhmm(r["end_time"]), weekdays=weekdays, breaks=breaks)
             except InvalidInput as exc:
-                out.errors.append(reject(index, "breaks", exc.message))
+                out.reject(index, "breaks", exc.message)
                 continue
             out.sites.add(r["site_id"])  # available hours change
             if r["id"] in existing:
@@ -287,31 +286,30 @@ class WorkOrders(_StatusKind):
         for index, r in batch:
             machine = machines.get(r["machine_id"])
             if r["site_id"] not in sites:
-                out.errors.append(reject(index, "site_id", f"unknown site {r['site_id']!r}"))
+                out.unknown(index, "site_id", "site", r["site_id"])
                 continue
             if machine is None:
-                out.errors.append(reject(index, "machine_id",
-                                         f"unknown machine {r['machine_id']!r}"))
+                out.unknown(index, "machine_id", "machine", r["machine_id"])
                 continue
             if machine["site_id"] != r["site_id"]:
-                out.errors.append(reject(index, "machine_id", (
+                out.reject(index, "machine_id", (
                     f"machine {r['machine_id']!r} belongs to site {machine['site_id']!r}, "
-                    f"not {r['site_id']!r}")))
+                    f"not {r['site_id']!r}"))
                 continue
             zone = zones[r["site_id"]]
             try:
                 start = to_utc(r["start_time"], zone)
             except ValueError as exc:
-                out.errors.append(reject(index, "start_time", str(exc)))
+                out.reject(index, "start_time", str(exc))
                 continue
             try:
                 end = to_utc(r["end_time"], zone) if r.get("end_time") else None
             except ValueError as exc:
-                out.errors.append(reject(index, "end_time", str(exc)))
+                out.reject(index, "end_time", str(exc))
                 continue
             if end is not None and end <= start:
-                out.errors.append(reject(index, "end_time", (
-                    f"end_time {end.isoformat()} is not after start_time {start.isoformat()}")))
+                out.reject(index, "end_time", (
+                    f"end_time {end.isoformat()} is not after start_time {start.isoformat()}"))
                 continue
             out.work_orders.add(r["id"])
             out.add(index, {
@@ -340,13 +338,12 @@ class WorkOrderLogs(_StatusKind):
         for index, r in batch:
             order = orders.get(r["work_order_id"])
             if order is None:
-                out.errors.append(reject(index, "work_order_id",
-                                         f"unknown work order {r['work_order_id']!r}"))
+                out.unknown(index, "work_order_id", "work order", r["work_order_id"])
                 continue
             try:
                 changed_at = to_utc(r["changed_at"], zones[order["site_id"]])
             except ValueError as exc:
-                out.errors.append(reject(index, "changed_at", str(exc)))
+                out.reject(index, "changed_at", str(exc))
                 continue
             out.work_orders.add(r["work_order_id"])
             out.add(index, {

@@ -539,3 +539,35 @@ def test_organizations_do_not_see_each_others_records(store: Store):
     assert one(store, "machines", "org-a", id="M1")["name"] == "Press 1"
     assert one(store, "machines", "org-b", id="M1")["name"] == "B's press"
     assert count(store, "machines", "org-a") == 3
+
+
+# ---- the garbage collector ----------------------------------------------------------------------
+
+def test_the_collector_pauses_during_a_batch_and_resumes_after_it_even_when_it_fails(
+        store: Store):
+    import gc
+
+    seen = []
+
+    def progress(_done: int) -> None:
+        seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    ingest(store, ORG, "sites", [[GOOD["sites"]]], progress=progress)
+    with pytest.raises(InvalidInput):
+        ingest(store, ORG, "sites", [[{"id": "X", "name": "x", "timezone": "Bad/Zone"}]],
+               progress=progress)
+    assert seen == [False, False]
+    assert gc.isenabled()
+
+
+def test_the_write_time_and_organization_are_stored_on_every_row(store: Store):
+    now = datetime(2025, 7, 3, 9, 30, tzinfo=UTC)
+    for kind, records in BASE.items():
+        ingest(store, "other-org", kind, [records], now=now)
+    with store.engine.connect() as conn:
+        for kind in KINDS:
+            table = TABLES[kind]
+            stored = conn.execute(sa.select(table.c.organization_id, table.c.updated_at)
+                                  .distinct()).all()
+            assert [tuple(r) for r in stored] == [("other-org", now)], kind

@@ -46,6 +46,7 @@ Record = dict[str, Any]
 class Checked:
     """Rows ready to write, the errors found, and what the write touches downstream."""
 
+    # one per record stored: every column but the organization and updated_at (the service's)
     rows: list[dict[str, Any]] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)  # the batch position of each row
     errors: list[RecordError] = field(default_factory=list)
@@ -71,6 +72,8 @@ class Checked:
         """
         columns = [c.name for c in table.primary_key.columns if c.name != "organization_id"]
         key_of = operator.itemgetter(*columns)
+        if len(set(map(key_of, self.rows))) == len(self.rows):
+            return  # the usual case, found without a Python-level loop
         seen: dict[Any, int] = {}
         rows, indexes = [], []
         for index, row in zip(self.indexes, self.rows, strict=True):

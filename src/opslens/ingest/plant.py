@@ -159,10 +159,9 @@ class Sites(RecordKind):
             if r["id"] in known and known[r["id"]]["timezone"] != r["timezone"]:
                 out.sites.add(r["id"])  # every local day moves
             out.add(index, {
-                "organization_id": ctx.org, "id": r["id"], "name": r["name"],
+                "id": r["id"], "name": r["name"],
                 "timezone": r["timezone"], "latitude": r.get("latitude"),
                 "longitude": r.get("longitude"),
-                "updated_at": ctx.now,
             })
         return out
 
@@ -180,8 +179,8 @@ class Lines(RecordKind):
             if r["site_id"] not in sites:
                 out.unknown(index, "site_id", "site", r["site_id"])
                 continue
-            out.add(index, {"organization_id": ctx.org, "id": r["id"], "site_id": r["site_id"],
-                             "name": r["name"], "updated_at": ctx.now})
+            out.add(index, {"id": r["id"], "site_id": r["site_id"],
+                             "name": r["name"]})
         return out
 
 
@@ -217,9 +216,9 @@ class Machines(RecordKind):
             if r["id"] in existing:
                 out.sites.add(existing[r["id"]]["site_id"])
             out.add(index, {
-                "organization_id": ctx.org, "id": r["id"], "site_id": r["site_id"],
+                "id": r["id"], "site_id": r["site_id"],
                 "line_id": line_id, "name": r["name"], "asset_id": r.get("asset_id"),
-                "ideal_cycle_time_s": r.get("ideal_cycle_time_s"), "updated_at": ctx.now,
+                "ideal_cycle_time_s": r.get("ideal_cycle_time_s"),
             })
         return out
 
@@ -255,11 +254,10 @@ class Shifts(RecordKind):
             if r["id"] in existing:
                 out.sites.add(existing[r["id"]]["site_id"])
             out.add(index, {
-                "organization_id": ctx.org, "id": r["id"], "site_id": r["site_id"],
+                "id": r["id"], "site_id": r["site_id"],
                 "name": r["name"], "start_time": r["start_time"], "end_time": r["end_time"],
                 "weekdays": "".join(str(d) for d in sorted(weekdays)),
                 "breaks": ";".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in breaks),
-                "updated_at": ctx.now,
             })
         return out
 
@@ -313,12 +311,11 @@ class WorkOrders(_StatusKind):
                 continue
             out.work_orders.add(r["id"])
             out.add(index, {
-                "organization_id": ctx.org, "id": r["id"], "site_id": r["site_id"],
+                "id": r["id"], "site_id": r["site_id"],
                 "machine_id": r["machine_id"], "start_time": start, "end_time": end,
                 "status": r["status"], "qty": r.get("qty"), "ok_qty": r.get("ok_qty"),
                 "scrap_qty": r.get("scrap_qty"),
                 "product_id": r.get("product_id"), "operator_id": r.get("operator_id"),
-                "updated_at": ctx.now,
             })
         return out
 
@@ -347,9 +344,9 @@ class WorkOrderLogs(_StatusKind):
                 continue
             out.work_orders.add(r["work_order_id"])
             out.add(index, {
-                "organization_id": ctx.org, "work_order_id": r["work_order_id"],
+                "work_order_id": r["work_order_id"],
                 "changed_at": changed_at,
                 "status": r["status"], "ok_qty": r.get("ok_qty"), "scrap_qty": r.get("scrap_qty"),
-                "fpy": r.get("fpy"), "updated_at": ctx.now,
+                "fpy": r.get("fpy"),
             })
         return out

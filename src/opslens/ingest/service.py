@@ -9,7 +9,10 @@ cached results).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,7 +60,7 @@ def ingest(
     kind = get_kind(kind_name)
     now = now or datetime.now(UTC)
     result = IngestResult(kind=kind.name)
-    with store.engine.begin() as conn:
+    with _collector_paused(), store.engine.begin() as conn:
         records.ensure_organization(conn, org, now)
         ctx = Context(conn=conn, org=org, now=now)
         for chunk in chunks:
@@ -67,7 +70,7 @@ def ingest(
             checked.drop_duplicates(kind.name, kind.table)
             result.errors += errors + checked.errors
             if not result.errors or partial:
-                rollups.merge(result.touched, _write(conn, org, kind, checked))
+                rollups.merge(result.touched, _write(conn, org, now, kind, checked))
                 result.stored += len(checked.rows)
             if progress:
                 progress(len(chunk))
@@ -79,12 +82,43 @@ def ingest(
     return result
 
 
-def _write(conn: Connection, org: str, kind: RecordKind, checked: Checked) -> rollups.Touched:
+_pauses = 0  # ingests running now; the collector runs again when the last one ends
+_resume = True  # whether the collector was on when the first of them began
+_pauses_lock = threading.Lock()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is converted.
+
+    A batch allocates hundreds of thousands of dicts and datetimes that form no cycles, yet
+    each allocation burst triggers collections that walk every live object, the whole batch
+    included: a fifth of ingest time on a 100,000-record batch. Reference counting still
+    frees everything; the collector resumes when the last concurrent ingest ends.
+    """
+    global _pauses, _resume
+    with _pauses_lock:
+        _pauses += 1
+        if _pauses == 1:
+            _resume = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
+
+
+def _write(
+    conn: Connection, org: str, now: datetime, kind: RecordKind, checked: Checked
+) -> rollups.Touched:
     touched: rollups.Touched = {}
     if checked.work_orders:
         batch = timelines.load(conn, checked.work_orders)
         before = timelines.spans(conn, org, batch)
-    records.upsert(conn, kind.table, checked.rows)
+    records.upsert(conn, kind.table, checked.rows, {"organization_id": org, "updated_at": now})
     if checked.work_orders:
         timelines.rebuild(conn, org, batch)
         touched = rollups.invalidate(conn, org, before + timelines.spans(conn, org, batch))

@@ -1,4 +1,8 @@
-"""Opening a store: one SQLAlchemy engine for DuckDB or PostgreSQL, sessions in UTC."""
+"""Opening a store: one SQLAlchemy engine for DuckDB or PostgreSQL, sessions in UTC.
+
+Results are read with ``.all()``, never by iterating the result: iteration fetches one row
+at a time through duckdb_engine (about 5 µs a row), ``.all()`` is one ``fetchall``.
+"""
 
 from __future__ import annotations
 

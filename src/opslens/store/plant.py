@@ -15,7 +15,7 @@ WORK_ORDER_FIELDS = ("id", "machine_id", "start_time", "end_time", "status", "qt
 
 
 def _rows(conn: Connection, query) -> list[dict[str, Any]]:
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return [dict(row) for row in conn.execute(query).mappings().all()]
 
 
 def list_sites(conn: Connection, org: str) -> list[dict[str, Any]]:

@@ -190,7 +190,7 @@ def compute(
         "org": org, "site": site_id, "as_of": as_of, "open_end": OPEN_END,
         "range_start": min(w.start for w in windows), "range_end": max(w.end for w in windows),
     }
-    rows = [dict(row) for row in conn.execute(_COMPUTE, params).mappings()]
+    rows = [dict(row) for row in conn.execute(_COMPUTE, params).mappings().all()]
     late = dict(conn.execute(_STABLE_FROM, params).all())
     # Knowledge at instant x counts only for as_of strictly after x (logs at as_of are not
     # yet known), so the numbers settle one tick (1 µs, the stores' resolution) after it.
@@ -272,7 +272,7 @@ def aggregate(conn: Connection, org: str, site_id: str, days: Sequence[date],
     ).group_by(key)
     names = [*SUMMABLE, *STATUS_COUNTS]
     return {row[0]: dict(zip(names, (float(v or 0) for v in row[1:]), strict=True))
-            for row in conn.execute(query)}
+            for row in conn.execute(query).all()}
 
 
 def read(conn: Connection, org: str, site_id: str, days: Sequence[date]) -> list[dict]:
@@ -283,4 +283,4 @@ def read(conn: Connection, org: str, site_id: str, days: Sequence[date]) -> list
         md.c.organization_id == org, md.c.site_id == site_id, *_in_days(md, days))
     names = [c.name for c in columns]
     return [dict(zip(names, row, strict=True))
-            for row in conn.execute(query.order_by(md.c.day, md.c.machine_id))]
+            for row in conn.execute(query.order_by(md.c.day, md.c.machine_id)).all()]

@@ -215,7 +215,7 @@ def _run(conn: Connection, template: str, org: str, batch: OrderBatch):
 def spans(conn: Connection, org: str, batch: OrderBatch) -> list[Span]:
     """Where the work orders in the id table currently reach, per site."""
     return [Span(site, lo, hi, bool(open_end))
-            for site, lo, hi, open_end in _run(conn, _SPANS, org, batch)]
+            for site, lo, hi, open_end in _run(conn, _SPANS, org, batch).all()]
 
 
 def rebuild(conn: Connection, org: str, batch: OrderBatch) -> None:

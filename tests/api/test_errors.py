@@ -148,7 +148,8 @@ def _cases() -> list[Case]:
              params={"partial": "true"}, json=[{"id": "S9", "name": "x", "timezone": "Bad/Zone"}]),
         Case("unknown kind", "POST", f"{ingest}/widgets", 422,
              "unknown record kind 'widgets'; known kinds: sites, lines, machines, shifts, "
-             "work_orders, work_order_logs", json=[]),
+             "work_orders, work_order_logs, reason_codes, downtime_events, production_counts, "
+             "ideal_cycle_times, energy_readings", json=[]),
         Case("unsupported content type", "POST", f"{ingest}/sites", 422,
              "unsupported Content-Type 'text/plain'; send application/json, "
              "application/x-ndjson or text/csv",

@@ -72,9 +72,12 @@ def test_health_sites_kinds_and_index_page(loaded_client: TestClient, store: Sto
         "id": "S1", "name": "Berlin Works", "timezone": "Europe/Berlin", "latitude": 52.52,
         "longitude": 13.40}
     assert site["machines"] == [
-        {"id": m, "name": f"Machine {m[1]}", "asset_id": f"A-{m}", "line_id": "L1"}
+        {"id": m, "name": f"Machine {m[1]}", "asset_id": f"A-{m}", "line_id": "L1",
+         "ideal_cycle_time_s": 60.0}
         for m in ("M1", "M2", "M3")]
-    assert ok(loaded_client.get("/api/ingest")) == {"kinds": list(PLANT)}
+    assert ok(loaded_client.get("/api/ingest")) == {"kinds": [
+        *PLANT, "reason_codes", "downtime_events", "production_counts", "ideal_cycle_times",
+        "energy_readings"]}
     page = loaded_client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")

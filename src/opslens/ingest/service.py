@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from opslens.errors import InvalidInput
 from opslens.ingest.kinds import (
     Checked,
     Context,
@@ -29,6 +30,7 @@ from opslens.ingest.kinds import (
     validate_models,
 )
 from opslens.plant import rollups
+from opslens.plant.reasons import ensure_standard_reasons
 from opslens.store import records, timelines
 from opslens.store.engine import Store
 
@@ -62,6 +64,7 @@ def ingest(
     result = IngestResult(kind=kind.name)
     with _collector_paused(), store.engine.begin() as conn:
         records.ensure_organization(conn, org, now)
+        ensure_standard_reasons(conn, org, now)
         ctx = Context(conn=conn, org=org, now=now)
         for chunk in chunks:
             models, errors = validate_models(kind, chunk, offset=result.received)
@@ -80,6 +83,26 @@ def ingest(
         if result.stored:
             records.bump_data_version(conn, org)
     return result
+
+
+def write_one(conn: Connection, org: str, kind_name: str, record: dict[str, Any],
+              now: datetime) -> dict[str, Any]:
+    """Validate and upsert one record inside the caller's transaction (the API's create and
+    update of single records); the same rules as a batch. Returns the stored row."""
+    kind = get_kind(kind_name)
+    records.ensure_organization(conn, org, now)
+    ensure_standard_reasons(conn, org, now)
+    models, errors = validate_models(kind, [record])
+    checked = kind.check(Context(conn=conn, org=org, now=now), models) if models else Checked()
+    errors += checked.errors
+    if errors:
+        noun = kind.name.removesuffix("s").replace("_", " ")
+        raise InvalidInput(f"invalid {noun}: " + "; ".join(
+            f"{e.field or 'record'}: {e.reason}" for e in errors),
+            [{"field": e.field, "reason": e.reason} for e in errors])
+    _write(conn, org, now, kind, checked)
+    records.bump_data_version(conn, org)
+    return checked.rows[0]
 
 
 _pauses = 0  # ingests running now; the collector runs again when the last one ends

@@ -40,9 +40,21 @@ def shifts_of_site(conn: Connection, org: str, site_id: str) -> list[dict[str, A
 
 def machines_of_site(conn: Connection, org: str, site_id: str) -> list[dict[str, Any]]:
     t = schema.machines
-    query = sa.select(t.c.id, t.c.name, t.c.asset_id, t.c.line_id)
+    query = sa.select(t.c.id, t.c.name, t.c.asset_id, t.c.line_id, t.c.ideal_cycle_time_s)
     return _rows(conn, query.where(t.c.organization_id == org, t.c.site_id == site_id)
                  .order_by(t.c.id))
+
+
+def machines(conn: Connection, org: str, *, machine_id: str | None = None,
+             line_id: str | None = None, site_id: str | None = None) -> list[dict[str, Any]]:
+    """Machines of the organization, or of one site, line or machine, by id."""
+    t = schema.machines
+    query = sa.select(t.c.id, t.c.site_id, t.c.line_id, t.c.name, t.c.asset_id,
+                      t.c.ideal_cycle_time_s).where(t.c.organization_id == org)
+    for column, value in (("id", machine_id), ("line_id", line_id), ("site_id", site_id)):
+        if value is not None:
+            query = query.where(t.c[column] == value)
+    return _rows(conn, query.order_by(t.c.id))
 
 
 def terminal_changes(

@@ -122,6 +122,163 @@ work_order_logs = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
+# ---- OEE (seed 004, DESIGN.md §4 and §5.5) ----------------------------------------------------
+
+# Reason codes form a tree (parent_code); every organization starts with seed 004's standard
+# tree (domain.downtime.STANDARD_REASONS). ``loss`` maps a reason to planned or a big loss.
+reason_codes = sa.Table(
+    "reason_codes",
+    metadata,
+    _org(),
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("planned", sa.Boolean, nullable=False),
+    sa.Column("loss", sa.String(32), nullable=False),
+    sa.Column("parent_code", sa.String(64)),
+    sa.Column("color", sa.String(16)),
+    sa.Column("sort_order", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# A stop of a machine over [start_time, end_time); end_time NULL while it goes on. ``planned``
+# NULL follows the reason's current flag. site_id is copied from the machine for scoping.
+downtime_events = sa.Table(
+    "downtime_events",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("machine_id", sa.String(64), nullable=False),
+    sa.Column("start_time", TS, nullable=False),
+    sa.Column("end_time", TS),
+    sa.Column("reason_code", sa.String(64), nullable=False),
+    sa.Column("planned", sa.Boolean),
+    sa.Column("work_order_id", sa.String(64)),
+    sa.Column("notes", sa.String(2000)),
+    sa.Column("logged_by", sa.String(200)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# Output of a machine: increments since its previous count, at ``counted_at``; with
+# ``period_start`` the units were made over [period_start, counted_at) and are pro-rated.
+production_counts = sa.Table(
+    "production_counts",
+    metadata,
+    _org(),
+    sa.Column("machine_id", sa.String(64), primary_key=True),
+    sa.Column("counted_at", TS, primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("period_start", TS),
+    sa.Column("total", sa.Double, nullable=False),
+    sa.Column("good", sa.Double, nullable=False),
+    sa.Column("scrap", sa.Double, nullable=False),
+    sa.Column("rework", sa.Double, nullable=False),
+    sa.Column("startup_rejects", sa.Double, nullable=False),
+    sa.Column("work_order_id", sa.String(64)),
+    sa.Column("product_id", sa.String(64)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# Ideal cycle time of a product, on one machine or (machine_id "*") on any machine. A count's
+# ideal cycle time is the most specific one: product on machine, product, the machine's own.
+ideal_cycle_times = sa.Table(
+    "ideal_cycle_times",
+    metadata,
+    _org(),
+    sa.Column("product_id", sa.String(64), primary_key=True),
+    sa.Column("machine_id", sa.String(64), primary_key=True),
+    sa.Column("ideal_cycle_time_s", sa.Double, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+energy_readings = sa.Table(
+    "energy_readings",
+    metadata,
+    _org(),
+    sa.Column("machine_id", sa.String(64), primary_key=True),
+    sa.Column("reading_time", TS, primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("kwh_consumed", sa.Double),  # an increment since the previous reading
+    sa.Column("meter_reading", sa.Double),  # or a cumulative meter value
+    sa.Column("work_order_id", sa.String(64)),
+    sa.Column("batch_id", sa.String(64)),
+    sa.Column("product_id", sa.String(64)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# Targets and baselines hold from effective_date to expiry_date (inclusive; NULL: open).
+# scope is organization, site, line or machine; reference_id is "" for the organization.
+oee_targets = sa.Table(
+    "oee_targets",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("reference_id", sa.String(64), nullable=False),
+    sa.Column("oee_target", sa.Double),
+    sa.Column("availability_target", sa.Double),
+    sa.Column("performance_target", sa.Double),
+    sa.Column("quality_target", sa.Double),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("expiry_date", sa.Date),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+energy_baselines = sa.Table(
+    "energy_baselines",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("machine_id", sa.String(64)),
+    sa.Column("product_id", sa.String(64)),
+    sa.Column("kwh_per_unit", sa.Double),
+    sa.Column("kwh_per_hour", sa.Double),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("notes", sa.String(2000)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# A tariff: a flat rate and optional time-of-day periods (JSON list of {name, start, end,
+# rate, weekdays}) in the site's local time, from effective_date; site_id "" for every site.
+energy_tariffs = sa.Table(
+    "energy_tariffs",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("flat_rate", sa.Double, nullable=False),
+    sa.Column("periods", sa.String(4000), nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# A stored OEE result (seed 004 oee_snapshots): the window, what it covered, the time model.
+oee_snapshots = sa.Table(
+    "oee_snapshots",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("reference_id", sa.String(64), nullable=False),
+    sa.Column("window_start", TS, nullable=False),
+    sa.Column("window_end", TS, nullable=False),
+    sa.Column("snapshot_time", TS, nullable=False),
+    sa.Column("availability", sa.Double),
+    sa.Column("performance", sa.Double),
+    sa.Column("quality", sa.Double),
+    sa.Column("oee", sa.Double),
+    sa.Column("planned_production_s", sa.Double, nullable=False),
+    sa.Column("run_s", sa.Double, nullable=False),
+    sa.Column("ideal_output_s", sa.Double, nullable=False),
+    sa.Column("total_count", sa.Double, nullable=False),
+    sa.Column("good_count", sa.Double, nullable=False),
+    sa.Column("detail", sa.String(20000), nullable=False),  # the whole result as JSON
+    sa.Column("created_by", sa.String(200)),
+)
+
 # ---- derived -------------------------------------------------------------------------------
 
 #: The end of a segment that is still open ("until as_of"). A real instant, not NULL, so that
@@ -221,4 +378,8 @@ POSTGRES_INDEXES = (
     ("ix_wo_marks_order", "wo_marks", (ORG, "work_order_id")),
     ("ix_wo_marks_site_at", "wo_marks", (ORG, "site_id", "marked_at")),
     ("ix_machine_days_site_day", "machine_days", (ORG, "site_id", "day")),
+    ("ix_downtime_events_machine_start", "downtime_events", (ORG, "machine_id", "start_time")),
+    ("ix_downtime_events_site_start", "downtime_events", (ORG, "site_id", "start_time")),
+    ("ix_production_counts_site_at", "production_counts", (ORG, "site_id", "counted_at")),
+    ("ix_energy_readings_site_time", "energy_readings", (ORG, "site_id", "reading_time")),
 )

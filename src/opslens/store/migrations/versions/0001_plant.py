@@ -15,6 +15,17 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
+INDEXES = (  # PostgreSQL only, each after organization_id
+    ("ix_work_orders_machine_start", "work_orders", ("machine_id", "start_time")),
+    ("ix_work_orders_site_status", "work_orders", ("site_id", "status")),
+    ("ix_work_order_logs_status_changed", "work_order_logs", ("status", "changed_at")),
+    ("ix_wo_segments_order", "wo_segments", ("work_order_id",)),
+    ("ix_wo_segments_site_end", "wo_segments", ("site_id", "seg_end")),
+    ("ix_wo_marks_order", "wo_marks", ("work_order_id",)),
+    ("ix_wo_marks_site_at", "wo_marks", ("site_id", "marked_at")),
+    ("ix_machine_days_site_day", "machine_days", ("site_id", "day")),
+)
+
 
 def _id(name: str = "id") -> sa.Column:
     return sa.Column(name, sa.String(64), primary_key=True)
@@ -156,11 +167,9 @@ def upgrade() -> None:
         sa.Column("computed_at", TS, nullable=False),
         sa.Column("stable_from", TS, nullable=False),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        from opslens.store.schema import POSTGRES_INDEXES
-
-        for name, table, columns in POSTGRES_INDEXES:
-            op.create_index(name, table, list(columns))
+    if op.get_bind().dialect.name == "postgresql":  # DuckDB prunes by zone maps instead
+        for name, table, columns in INDEXES:
+            op.create_index(name, table, ["organization_id", *columns])
 
 
 def downgrade() -> None:

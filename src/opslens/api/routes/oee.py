@@ -1,0 +1,121 @@
+"""Seed 004's OEE endpoints (§4.1–4.2): calculation, downtime events, reason codes, Pareto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+
+from opslens.api.deps import OrgDep, StoreDep, in_transaction
+from opslens.api.responses import OutputFormat, csv_response, wants_csv
+from opslens.errors import InvalidInput
+from opslens.plant import downtime, oee
+from opslens.plant.downtime import ParetoQuery
+from opslens.plant.oee import OeeQuery
+
+router = APIRouter(prefix="/api/oee", tags=["oee"])
+
+EVENT_EXAMPLE = {"machine_id": "M1", "start_time": "2025-10-14T09:12:00+02:00",
+                 "end_time": "2025-10-14T09:40:00+02:00", "reason_code": "BREAKDOWN",
+                 "notes": "hydraulic leak", "logged_by": "j.doe"}
+REASON_EXAMPLE = {"code": "HYDRAULIC", "category": "unplanned",
+                  "description": "Hydraulic failure", "planned": False, "loss": "breakdowns",
+                  "parent_code": "BREAKDOWN", "color": "#c0392b"}
+Payload = Annotated[dict[str, Any], Body(openapi_examples={"example": {"value": EVENT_EXAMPLE}})]
+ReasonPayload = Annotated[dict[str, Any], Body(
+    openapi_examples={"example": {"value": REASON_EXAMPLE}})]
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(body), status_code=status)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get("/calculate", summary="OEE of a machine, line, site or organization over a window")
+def calculate(params: Annotated[OeeQuery, Query()], store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: oee.calculate(conn, org, params)))
+
+
+# ---- reason codes (declared before /downtime/{event_id}) --------------------------------------
+
+@router.get("/downtime/reasons", summary="Reason codes (seed 004's standard tree and yours)")
+def list_reasons(request: Request, store: StoreDep, org: OrgDep,
+                 format: OutputFormat | None = None) -> Response:
+    rows = in_transaction(store, lambda conn: downtime.list_reasons(conn, org, _now()))
+    if wants_csv(request, format):
+        return csv_response(rows, "reason-codes")
+    return _json({"data": rows, "count": len(rows)})
+
+
+@router.post("/downtime/reasons", status_code=201, summary="Create a reason code")
+def create_reason(body: ReasonPayload, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: downtime.create_reason(
+        conn, org, body, _now())), 201)
+
+
+@router.patch("/downtime/reasons/{code}", summary="Edit a reason code (or deactivate it)")
+def update_reason(code: str, body: ReasonPayload, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: downtime.update_reason(
+        conn, org, code, body, _now())))
+
+
+@router.get("/downtime/analysis", summary="Pareto of downtime by duration and by frequency")
+def downtime_analysis(params: Annotated[ParetoQuery, Query()], store: StoreDep,
+                      org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: downtime.pareto(conn, org, params)))
+
+
+# ---- downtime events ---------------------------------------------------------------------------
+
+@router.get("/downtime", summary="Downtime events, newest first")
+def list_events(
+    request: Request, store: StoreDep, org: OrgDep,
+    machine_id: str | None = None,
+    start: Annotated[datetime | None, Query(description="Events reaching past this.")] = None,
+    end: Annotated[datetime | None, Query(description="Events starting before this.")] = None,
+    reason_code: str | None = None,
+    open_only: Annotated[bool, Query(description="Only stops still going on.")] = False,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: OutputFormat | None = None,
+) -> Response:
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a UTC offset, e.g. 2025-10-14T06:00:00+02:00",
+                               [{"field": name, "reason": "naive timestamp"}])
+    body = in_transaction(store, lambda conn: downtime.list_events(
+        conn, org, machine_id=machine_id, lo=start, hi=end, reason_code=reason_code,
+        open_only=open_only, limit=limit, offset=offset))
+    if wants_csv(request, format):
+        return csv_response(body["data"], "downtime-events")
+    return _json(body)
+
+
+@router.post("/downtime", status_code=201,
+             summary="Log a downtime event (leave out end_time while it goes on)")
+def create_event(body: Payload, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: downtime.create_event(
+        conn, org, body, _now())), 201)
+
+
+@router.get("/downtime/{event_id}", summary="One downtime event")
+def get_event(event_id: str, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: downtime.get_event(conn, org, event_id)))
+
+
+@router.patch("/downtime/{event_id}", summary="Edit or close a downtime event")
+def update_event(event_id: str, body: Payload, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: downtime.update_event(
+        conn, org, event_id, body, _now())))
+
+
+@router.delete("/downtime/{event_id}", status_code=204, summary="Delete a downtime event")
+def delete_event(event_id: str, store: StoreDep, org: OrgDep) -> Response:
+    in_transaction(store, lambda conn: downtime.delete_event(conn, org, event_id))
+    return Response(status_code=204)

@@ -1,0 +1,329 @@
+"""OEE record kinds of DESIGN.md §4: reason codes, downtime events, production counts, ideal
+cycle times and energy readings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, NotRequired
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, with_config
+from typing_extensions import TypedDict
+
+from opslens.domain.downtime import LOSSES, check_tree
+from opslens.ingest.kinds import RECORD_CONFIG, Checked, Context, Record, RecordKind, register
+from opslens.ingest.kinds import to_utc as _to_utc
+from opslens.ingest.plant import Id, Name, OptionalId, Timestamp
+from opslens.store import records, schema
+
+Count = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+OptionalCount = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
+Loss = Literal[LOSSES]  # type: ignore[valid-type]
+ANY_MACHINE = "*"
+
+
+@with_config(RECORD_CONFIG)
+class ReasonCodeRecord(TypedDict):
+    code: Id
+    category: Annotated[str, Field(min_length=1, max_length=64)]
+    description: Name
+    planned: bool
+    loss: Loss
+    parent_code: NotRequired[OptionalId]
+    color: NotRequired[Annotated[str | None, Field(pattern=r"^#[0-9a-fA-F]{6}$")]]
+    sort_order: NotRequired[int | None]
+    active: NotRequired[bool | None]
+
+
+@with_config(RECORD_CONFIG)
+class DowntimeEventRecord(TypedDict):
+    id: Id
+    machine_id: Id
+    start_time: Timestamp
+    end_time: NotRequired[Timestamp | None]
+    reason_code: Id
+    planned: NotRequired[bool | None]
+    work_order_id: NotRequired[OptionalId]
+    notes: NotRequired[Annotated[str | None, Field(max_length=2000)]]
+    logged_by: NotRequired[Annotated[str | None, Field(max_length=200)]]
+
+
+@with_config(RECORD_CONFIG)
+class ProductionCountRecord(TypedDict):
+    machine_id: Id
+    timestamp: Annotated[Timestamp, Field(validation_alias=AliasChoices("timestamp",
+                                                                         "counted_at"))]
+    total: Count
+    good: Count
+    scrap: NotRequired[OptionalCount]
+    rework: NotRequired[OptionalCount]
+    startup_rejects: NotRequired[OptionalCount]
+    period_start: NotRequired[Timestamp | None]
+    work_order_id: NotRequired[OptionalId]
+    product_id: NotRequired[OptionalId]
+
+
+@with_config(RECORD_CONFIG)
+class IdealCycleTimeRecord(TypedDict):
+    product_id: Id
+    machine_id: NotRequired[OptionalId]
+    ideal_cycle_time_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+@with_config(RECORD_CONFIG)
+class EnergyReadingRecord(TypedDict):
+    machine_id: Id
+    reading_time: Timestamp
+    kwh_consumed: NotRequired[OptionalCount]
+    meter_reading: NotRequired[OptionalCount]
+    work_order_id: NotRequired[OptionalId]
+    batch_id: NotRequired[OptionalId]
+    product_id: NotRequired[OptionalId]
+
+
+class _MachineKind(RecordKind):
+    """A kind whose records name a machine: checks it, finds its site and time zone."""
+
+    def machines(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> dict[str, Any]:
+        found = records.fetch_by_ids(ctx.conn, schema.machines, ctx.org,
+                                     {r["machine_id"] for _, r in batch}, ["site_id"])
+        sites = records.fetch_by_ids(ctx.conn, schema.sites, ctx.org,
+                                     {m["site_id"] for m in found.values()}, ["timezone"])
+        zones = {site: ZoneInfo(row["timezone"]) for site, row in sites.items()}
+        return {mid: (m["site_id"], zones[m["site_id"]]) for mid, m in found.items()}
+
+    def work_orders(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> dict[str, Any]:
+        return records.fetch_by_ids(ctx.conn, schema.work_orders, ctx.org,
+                                    {r.get("work_order_id") for _, r in batch} - {None},
+                                    ["machine_id", "product_id"])
+
+    @staticmethod
+    def work_order_of(out: Checked, index: int, r: Record, orders: dict[str, Any]
+                      ) -> dict[str, Any] | bool | None:
+        """The record's work order (None without one); False after rejecting it."""
+        wo_id = r.get("work_order_id")
+        if wo_id is None:
+            return None
+        order = orders.get(wo_id)
+        if order is None:
+            out.unknown(index, "work_order_id", "work order", wo_id)
+            return False
+        if order["machine_id"] != r["machine_id"]:
+            out.reject(index, "work_order_id", (
+                f"work order {wo_id!r} runs on machine {order['machine_id']!r}, "
+                f"not {r['machine_id']!r}"))
+            return False
+        return order
+
+
+def _times(out: Checked, index: int, r: Record, zone: ZoneInfo, fields: Sequence[str]
+           ) -> list[Any] | None:
+    """The record's timestamps in UTC (None for an absent one), or None after rejecting."""
+    found = []
+    for name in fields:
+        value = r.get(name)
+        try:
+            found.append(_to_utc(value, zone) if value else None)
+        except ValueError as exc:
+            out.reject(index, name, str(exc))
+            return None
+    return found
+
+
+@register
+class ReasonCodes(RecordKind):
+    name = "reason_codes"
+    table = schema.reason_codes
+    model = ReasonCodeRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        stored = ctx.conn.execute(
+            schema.reason_codes.select().where(schema.reason_codes.c.organization_id == ctx.org)
+            .with_only_columns(schema.reason_codes.c.code, schema.reason_codes.c.parent_code)
+        ).all()
+        parents: dict[str, str | None] = dict(stored)
+        parents.update({r["code"]: r.get("parent_code") for _, r in batch})
+        for index, r in batch:
+            if r["planned"] != (r["loss"] == "planned"):
+                out.reject(index, "loss", (
+                    f"a {'planned' if r['planned'] else 'unplanned'} reason cannot have loss "
+                    f"{r['loss']!r}; planned reasons have loss 'planned', unplanned ones one of "
+                    "breakdowns, setup_adjustments, minor_stops"))
+                continue
+            if r["loss"] in ("reduced_speed", "process_defects", "reduced_yield"):
+                out.reject(index, "loss", (
+                    f"{r['loss']!r} is a loss of counts, not of stops; use breakdowns, "
+                    "setup_adjustments or minor_stops"))
+                continue
+            parent = r.get("parent_code")
+            if parent is not None and parent not in parents:
+                out.unknown(index, "parent_code", "reason code", parent)
+                continue
+            if parent is not None and check_tree(parents) is not None:
+                out.reject(index, "parent_code", (
+                    f"parent {parent!r} makes the reason tree loop back to {r['code']!r}"))
+                continue
+            out.add(index, {
+                "code": r["code"], "category": r["category"], "description": r["description"],
+                "planned": r["planned"], "loss": r["loss"], "parent_code": parent,
+                "color": r.get("color"), "sort_order": r.get("sort_order") or 0,
+                "active": True if r.get("active") is None else r["active"],
+            })
+        return out
+
+
+@register
+class DowntimeEvents(_MachineKind):
+    name = "downtime_events"
+    table = schema.downtime_events
+    model = DowntimeEventRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        machines = self.machines(ctx, batch)
+        orders = self.work_orders(ctx, batch)
+        reasons = records.fetch_by_ids(ctx.conn, schema.reason_codes, ctx.org,
+                                       {r["reason_code"] for _, r in batch}, ["active"],
+                                       id_column="code")
+        for index, r in batch:
+            machine = machines.get(r["machine_id"])
+            if machine is None:
+                out.unknown(index, "machine_id", "machine", r["machine_id"])
+                continue
+            if r["reason_code"] not in reasons:
+                out.unknown(index, "reason_code", "reason code", r["reason_code"])
+                continue
+            if self.work_order_of(out, index, r, orders) is False:
+                continue
+            times = _times(out, index, r, machine[1], ("start_time", "end_time"))
+            if times is None:
+                continue
+            start, end = times
+            if end is not None and end <= start:
+                out.reject(index, "end_time", (
+                    f"end_time {end.isoformat()} is not after start_time {start.isoformat()}; "
+                    "leave it out while the stop goes on"))
+                continue
+            out.add(index, {
+                "id": r["id"], "site_id": machine[0], "machine_id": r["machine_id"],
+                "start_time": start, "end_time": end, "reason_code": r["reason_code"],
+                "planned": r.get("planned"), "work_order_id": r.get("work_order_id"),
+                "notes": r.get("notes"), "logged_by": r.get("logged_by"),
+            })
+        return out
+
+
+@register
+class ProductionCounts(_MachineKind):
+    name = "production_counts"
+    table = schema.production_counts
+    model = ProductionCountRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        machines = self.machines(ctx, batch)
+        orders = self.work_orders(ctx, batch)
+        for index, r in batch:
+            machine = machines.get(r["machine_id"])
+            if machine is None:
+                out.unknown(index, "machine_id", "machine", r["machine_id"])
+                continue
+            order = self.work_order_of(out, index, r, orders)
+            if order is False:
+                continue
+            times = _times(out, index, r, machine[1], ("timestamp", "period_start"))
+            if times is None:
+                continue
+            at, period_start = times
+            if period_start is not None and period_start >= at:
+                out.reject(index, "period_start", (
+                    f"period_start {period_start.isoformat()} is not before the count's "
+                    f"timestamp {at.isoformat()}"))
+                continue
+            total, good = r["total"], r["good"]
+            rework = r.get("rework") or 0.0
+            scrap = r.get("scrap")
+            scrap = total - good - rework if scrap is None else scrap
+            startup = r.get("startup_rejects") or 0.0
+            problem = _count_problem(total, good, scrap, rework, startup, r["machine_id"], at)
+            if problem:
+                out.reject(index, problem[0], problem[1])
+                continue
+            out.add(index, {
+                "machine_id": r["machine_id"], "counted_at": at, "site_id": machine[0],
+                "period_start": period_start, "total": total, "good": good, "scrap": scrap,
+                "rework": rework, "startup_rejects": startup,
+                "work_order_id": r.get("work_order_id"),
+                "product_id": r.get("product_id") or (order or {}).get("product_id"),
+            })
+        return out
+
+
+def _count_problem(total: float, good: float, scrap: float, rework: float, startup: float,
+                   machine_id: str, at: Any) -> tuple[str, str] | None:
+    where = f"for machine {machine_id} at {at.isoformat()}"
+    if good > total:
+        return "good", f"good ({good:g}) exceeds total ({total:g}) {where}"
+    if scrap < 0 or good + scrap + rework > total:
+        return "scrap", (f"good ({good:g}) + scrap ({scrap:g}) + rework ({rework:g}) exceeds "
+                         f"total ({total:g}) {where}")
+    if startup > total - good:
+        return "startup_rejects", (f"startup_rejects ({startup:g}) exceed the rejects "
+                                   f"(total − good = {total - good:g}) {where}")
+    return None
+
+
+@register
+class IdealCycleTimes(RecordKind):
+    name = "ideal_cycle_times"
+    table = schema.ideal_cycle_times
+    model = IdealCycleTimeRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        machines = records.fetch_by_ids(ctx.conn, schema.machines, ctx.org,
+                                        {r.get("machine_id") for _, r in batch} - {None})
+        for index, r in batch:
+            machine_id = r.get("machine_id") or ANY_MACHINE
+            if machine_id != ANY_MACHINE and machine_id not in machines:
+                out.unknown(index, "machine_id", "machine", machine_id)
+                continue
+            out.add(index, {"product_id": r["product_id"], "machine_id": machine_id,
+                            "ideal_cycle_time_s": r["ideal_cycle_time_s"]})
+        return out
+
+
+@register
+class EnergyReadings(_MachineKind):
+    name = "energy_readings"
+    table = schema.energy_readings
+    model = EnergyReadingRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        machines = self.machines(ctx, batch)
+        orders = self.work_orders(ctx, batch)
+        for index, r in batch:
+            machine = machines.get(r["machine_id"])
+            if machine is None:
+                out.unknown(index, "machine_id", "machine", r["machine_id"])
+                continue
+            if (r.get("kwh_consumed") is None) == (r.get("meter_reading") is None):
+                out.reject(index, "kwh_consumed", (
+                    "give exactly one of kwh_consumed (the increment since the previous "
+                    "reading) and meter_reading (the cumulative meter value)"))
+                continue
+            order = self.work_order_of(out, index, r, orders)
+            if order is False:
+                continue
+            times = _times(out, index, r, machine[1], ("reading_time",))
+            if times is None:
+                continue
+            out.add(index, {
+                "machine_id": r["machine_id"], "reading_time": times[0], "site_id": machine[0],
+                "kwh_consumed": r.get("kwh_consumed"), "meter_reading": r.get("meter_reading"),
+                "work_order_id": r.get("work_order_id"), "batch_id": r.get("batch_id"),
+                "product_id": r.get("product_id") or (order or {}).get("product_id"),
+            })
+        return out

@@ -1,0 +1,274 @@
+"""OEE of a machine, line, site or organization over a window (seed 004 §4.1, DESIGN.md §5.5).
+
+The window is a custom ``[start, end)``, a named period or date range (local days of each
+site), one shift on one date, or a work order's span. Every machine in scope gets its own time
+model (:func:`opslens.domain.time_model.machine_inputs`); lines, sites and the organization
+are pooled from those sums, never averaged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import Field, model_validator
+from sqlalchemy.engine import Connection
+
+from opslens.domain import oee as formulas
+from opslens.domain import reliability
+from opslens.domain.calendars import shift_instances
+from opslens.domain.downtime import (
+    DEFAULT_MINOR_STOP_S,
+    Stop,
+    failure_codes,
+    reason_depths,
+    resolve,
+)
+from opslens.domain.intervals import Interval, local_day_bounds
+from opslens.domain.periods import local_today, resolve_period
+from opslens.domain.rounding import round_half_up
+from opslens.domain.time_model import Count, machine_inputs
+from opslens.errors import InvalidInput, NotFound
+from opslens.plant.analytics import AsOfQuery, PeriodName
+from opslens.plant.sites import Site, load_site
+from opslens.store import oee as oee_store
+from opslens.store import plant as plant_store
+
+SCOPES = ("machine", "line", "site", "organization")
+LOSS_NAMES = ("fully_productive", "breakdowns", "setup_adjustments", "minor_stops",
+              "reduced_speed", "process_defects", "reduced_yield")
+Day = date  # the field named `date` below shadows the type in the class body
+
+
+class OeeQuery(AsOfQuery):
+    """What to measure (one of machine_id, line_id, site_id, or none for the organization)
+    and over which window (start/end, a named period, a shift on a date, or a work order)."""
+
+    machine_id: str | None = None
+    line_id: str | None = None
+    site_id: str | None = None
+    start: datetime | None = Field(None, description="Window start (ISO 8601 with offset).")
+    end: datetime | None = Field(None, description="Window end, exclusive.")
+    time_period: PeriodName | None = Field(None, description="Named period in local days.")
+    date_from: Day | None = None
+    date_to: Day | None = None
+    shift_id: str | None = Field(None, description="A shift; with `date`, that occurrence.")
+    date: Day | None = Field(None, description="Local date the shift starts on.")
+    work_order_id: str | None = Field(None, description="The span of a work order.")
+    minor_stop_seconds: float = Field(DEFAULT_MINOR_STOP_S, ge=0, le=86400,
+                                      description="Stops shorter than this are minor stops.")
+    include_machines: bool = Field(True, description="Add each machine's own result.")
+
+    @model_validator(mode="after")
+    def _one_window(self) -> OeeQuery:
+        given = [name for name, on in (
+            ("start/end", self.start is not None or self.end is not None),
+            ("time_period", self.time_period is not None),
+            ("shift_id", self.shift_id is not None),
+            ("work_order_id", self.work_order_id is not None)) if on]
+        if len(given) > 1:
+            raise ValueError(f"give one window, not {' and '.join(given)}")
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both start and end")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} needs a UTC offset, e.g. 2025-10-14T06:00:00+02:00")
+        if self.start is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.shift_id is not None and self.date is None:
+            raise ValueError("a shift window needs `date`, the local date the shift starts on")
+        if sum(x is not None for x in (self.machine_id, self.line_id, self.site_id)) > 1:
+            raise ValueError("give at most one of machine_id, line_id, site_id")
+        return self
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        for kind in ("machine", "line", "site"):
+            value = getattr(self, f"{kind}_id")
+            if value is not None:
+                return kind, value
+        return "organization", ""
+
+
+@dataclass(frozen=True)
+class Reasons:
+    depths: dict[str, int]
+    failures: frozenset[str]
+
+    @classmethod
+    def load(cls, conn: Connection, org: str) -> Reasons:
+        parents = {r["code"]: r["parent_code"] for r in oee_store.reasons(conn, org)}
+        return cls(reason_depths(parents), failure_codes(parents))
+
+    def stop(self, row: dict[str, Any]) -> Stop:
+        return Stop(id=row["id"], start=row["start_time"], end=row["end_time"],
+                    reason_code=row["reason_code"], planned=bool(row["planned"]),
+                    loss=row["loss"], depth=self.depths.get(row["reason_code"], 0),
+                    failure=row["reason_code"] in self.failures)
+
+
+def machines_in_scope(conn: Connection, org: str, query: OeeQuery) -> list[dict[str, Any]]:
+    kind, ref = query.scope
+    if query.work_order_id is not None:
+        order = plant_store.work_orders_by_id(conn, org, [query.work_order_id])
+        if not order:
+            raise NotFound(f"unknown work order {query.work_order_id!r}")
+        if kind not in ("organization", "machine") or (
+                kind == "machine" and ref != order[0]["machine_id"]):
+            raise InvalidInput(f"work order {query.work_order_id!r} runs on machine "
+                               f"{order[0]['machine_id']!r}; leave out the other scope")
+        kind, ref = "machine", order[0]["machine_id"]
+    found = plant_store.machines(conn, org, **({f"{kind}_id": ref} if ref else {}))
+    if not found and kind != "organization":
+        raise NotFound(f"unknown {kind} {ref!r}, or it has no machines")
+    return found
+
+
+def window_of(conn: Connection, org: str, query: OeeQuery, site: Site, as_of: datetime
+              ) -> Interval:
+    """The query's window as real instants, in this site's calendar."""
+    if query.start is not None:
+        return query.start, query.end
+    if query.work_order_id is not None:
+        order = plant_store.work_orders_by_id(conn, org, [query.work_order_id])[0]
+        return order["start_time"], order["end_time"] or as_of
+    if query.shift_id is not None:
+        match = [s for s in site.shifts if s.id == query.shift_id]
+        if not match:
+            raise NotFound(f"site {site.id!r} has no shift {query.shift_id!r}; its shifts: "
+                           f"{', '.join(s.id for s in site.shifts) or 'none'}")
+        for instance in shift_instances(match, query.date, query.date, site.tz):
+            if instance.day == query.date:
+                return instance.interval
+        raise InvalidInput(f"shift {query.shift_id!r} does not run on {query.date} "
+                           "(not one of its weekdays)")
+    period = resolve_period(query.time_period or "today", local_today(as_of, site.tz),
+                            query.date_from, query.date_to)
+    return (local_day_bounds(period.start, site.tz)[0],
+            local_day_bounds(period.end, site.tz)[1])
+
+
+def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
+    """OEE of the query's scope and window: pooled result, losses, reliability, machines."""
+    as_of = query.resolved_as_of()
+    machines = machines_in_scope(conn, org, query)
+    reasons = Reasons.load(conn, org)
+    by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for machine in machines:
+        by_site[machine["site_id"]].append(machine)
+    per_machine: list[tuple[dict[str, Any], formulas.OeeInputs]] = []
+    windows: dict[str, Interval] = {}
+    for site_id, site_machines in sorted(by_site.items()):
+        site = load_site(conn, org, site_id)
+        window = windows[site_id] = window_of(conn, org, query, site, as_of)
+        per_machine += site_inputs(conn, org, site, site_machines, window, as_of, reasons,
+                                   query.minor_stop_seconds, query.work_order_id)
+    pooled = sum((inputs for _, inputs in per_machine), formulas.OeeInputs())
+    kind, ref = query.scope
+    starts = [w[0] for w in windows.values()]
+    ends = [w[1] for w in windows.values()]
+    out = {
+        "scope": {"type": kind, "id": ref or None, "work_order_id": query.work_order_id},
+        "window": {"start": min(starts) if starts else None,
+                   "end": max(ends) if ends else None},
+        "as_of": as_of,
+        "machine_count": len(machines),
+        **serialize(pooled),
+    }
+    if query.include_machines:
+        out["machines"] = [{"machine_id": m["id"], "name": m["name"], "line_id": m["line_id"],
+                            "site_id": m["site_id"], **serialize(inputs)}
+                           for m, inputs in per_machine]
+    return out
+
+
+def site_inputs(conn: Connection, org: str, site: Site, machines: list[dict[str, Any]],
+                window: Interval, as_of: datetime, reasons: Reasons, minor_stop_s: float,
+                work_order_id: str | None = None
+                ) -> list[tuple[dict[str, Any], formulas.OeeInputs]]:
+    """Each machine's sums over ``window`` (one query for stops, one for counts)."""
+    lo, hi = window[0], min(window[1], as_of)
+    ids = [m["id"] for m in machines]
+    stops: dict[str, list[Stop]] = defaultdict(list)
+    counts: dict[str, list[Count]] = defaultdict(list)
+    if hi > lo:
+        for row in oee_store.stops(conn, org, ids, lo, hi):
+            stops[row["machine_id"]].append(reasons.stop(row))
+        for row in oee_store.counts(conn, org, ids, lo, hi):
+            if work_order_id is not None and row["work_order_id"] != work_order_id:
+                continue
+            counts[row["machine_id"]].append(Count(
+                counted_at=row["counted_at"], total=row["total"], good=row["good"],
+                scrap=row["scrap"], rework=row["rework"],
+                startup_rejects=row["startup_rejects"], period_start=row["period_start"],
+                ideal_cycle_time_s=row["ideal_cycle_time_s"]))
+    first = window[0].astimezone(site.tz).date()
+    last = (window[1] - timedelta(microseconds=1)).astimezone(site.tz).date()
+    shifts = shift_instances(site.shifts, first, max(first, last), site.tz)
+    return [(m, machine_inputs(window, shifts, resolve(stops[m["id"]], as_of), counts[m["id"]],
+                               as_of, minor_stop_s))
+            for m in machines]
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round_half_up(100 * value, 2)
+
+
+def _minutes(seconds: float) -> float:
+    return round_half_up(seconds / 60, 2)
+
+
+def serialize(inputs: formulas.OeeInputs) -> dict[str, Any]:
+    """One result as the API shows it: percentages (2 decimals), minutes, counts."""
+    result = formulas.evaluate(inputs)
+    losses = formulas.six_big_losses(inputs)
+    shares = losses.shares or {}
+    run_s = inputs.run_s
+    return {
+        "oee": _pct(result.oee),
+        "availability": _pct(result.availability),
+        "performance": _pct(result.performance),
+        "performance_raw": _pct(result.performance_raw),
+        "performance_capped": result.performance_capped,
+        "quality": _pct(result.quality),
+        "teep": _pct(result.teep),
+        "utilization": _pct(result.utilization),
+        "time_model": {
+            "all_time_minutes": _minutes(inputs.all_time_s),
+            "scheduled_minutes": _minutes(inputs.scheduled_s),
+            "planned_downtime_minutes": _minutes(inputs.planned_downtime_s),
+            "planned_production_minutes": _minutes(inputs.planned_production_s),
+            "unplanned_downtime_minutes": _minutes(inputs.unplanned_downtime_s),
+            "minor_stop_minutes": _minutes(inputs.minor_stop_s),
+            "run_minutes": _minutes(run_s),
+            "ideal_output_minutes": _minutes(inputs.ideal_output_s),
+        },
+        "counts": {
+            "total": round_half_up(inputs.total_count, 3),
+            "good": round_half_up(inputs.good_count, 3),
+            "scrap": round_half_up(inputs.scrap_count, 3),
+            "rework": round_half_up(inputs.rework_count, 3),
+            "startup_rejects": round_half_up(inputs.startup_reject_count, 3),
+            "without_ideal_cycle_time": round_half_up(inputs.unknown_ideal_count, 3),
+        },
+        "losses": {name: {"minutes": _minutes(getattr(losses, f"{name}_s")),
+                          "share": _pct(shares.get(name))}
+                   for name in LOSS_NAMES},
+        "reliability": {
+            "failures": inputs.failures,
+            "mtbf_minutes": _opt_minutes(reliability.mtbf_s(run_s, inputs.failures)),
+            "mttr_minutes": _opt_minutes(reliability.mttr_s(inputs.repair_s, inputs.failures)),
+        },
+        "production_rate_per_hour": _opt(reliability.production_rate(inputs.total_count, run_s)),
+    }
+
+
+def _opt(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round_half_up(value, digits)
+
+
+def _opt_minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else _minutes(seconds)

@@ -1,0 +1,132 @@
+"""Reads and writes of the OEE tables: reason codes, stops, counts with their ideal cycle
+times, downtime events by id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opslens.store import schema
+
+REASON_FIELDS = ("code", "category", "description", "planned", "loss", "parent_code", "color",
+                 "sort_order", "active", "updated_at")
+EVENT_FIELDS = ("id", "site_id", "machine_id", "start_time", "end_time", "reason_code",
+                "planned", "work_order_id", "notes", "logged_by", "updated_at")
+ANY_MACHINE = "*"  # an ideal cycle time of a product on every machine
+
+
+def _rows(conn: Connection, query) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(query).mappings().all()]
+
+
+def count_reasons(conn: Connection, org: str) -> int:
+    t = schema.reason_codes
+    return conn.execute(sa.select(sa.func.count()).select_from(t)
+                        .where(t.c.organization_id == org)).scalar_one()
+
+
+def reasons(conn: Connection, org: str) -> list[dict[str, Any]]:
+    t = schema.reason_codes
+    query = sa.select(*(t.c[f] for f in REASON_FIELDS)).where(t.c.organization_id == org)
+    return _rows(conn, query.order_by(t.c.sort_order, t.c.code))
+
+
+def _machine_filter(table: sa.Table, machine_ids: Sequence[str]):
+    return table.c.machine_id.in_(list(machine_ids))
+
+
+def stops(conn: Connection, org: str, machine_ids: Sequence[str], lo: datetime, hi: datetime
+          ) -> list[dict[str, Any]]:
+    """Downtime events of the machines that reach into [lo, hi), with their reason's loss and
+    the planned flag in force (the event's own, else its reason's)."""
+    if not machine_ids:
+        return []
+    e, r = schema.downtime_events, schema.reason_codes
+    query = (
+        sa.select(e.c.id, e.c.machine_id, e.c.start_time, e.c.end_time, e.c.reason_code,
+                  sa.func.coalesce(e.c.planned, r.c.planned).label("planned"), r.c.loss)
+        .join(r, sa.and_(r.c.organization_id == e.c.organization_id,
+                         r.c.code == e.c.reason_code))
+        .where(e.c.organization_id == org, _machine_filter(e, machine_ids),
+               e.c.start_time < hi, sa.or_(e.c.end_time.is_(None), e.c.end_time > lo))
+        .order_by(e.c.machine_id, e.c.start_time, e.c.id)
+    )
+    return _rows(conn, query)
+
+
+def counts(conn: Connection, org: str, machine_ids: Sequence[str], lo: datetime, hi: datetime
+           ) -> list[dict[str, Any]]:
+    """Production counts of the machines that fall in [lo, hi) or whose period reaches into
+    it, each with its ideal cycle time: the product's on that machine, else the product's on
+    any machine, else the machine's own (None when none is known)."""
+    if not machine_ids:
+        return []
+    c, m = schema.production_counts, schema.machines
+    own = schema.ideal_cycle_times.alias("own")
+    anywhere = schema.ideal_cycle_times.alias("anywhere")
+    query = (
+        sa.select(c.c.machine_id, c.c.counted_at, c.c.period_start, c.c.total, c.c.good,
+                  c.c.scrap, c.c.rework, c.c.startup_rejects, c.c.work_order_id, c.c.product_id,
+                  sa.func.coalesce(own.c.ideal_cycle_time_s, anywhere.c.ideal_cycle_time_s,
+                                   m.c.ideal_cycle_time_s).label("ideal_cycle_time_s"))
+        .join(m, sa.and_(m.c.organization_id == c.c.organization_id, m.c.id == c.c.machine_id))
+        .outerjoin(own, sa.and_(own.c.organization_id == c.c.organization_id,
+                                own.c.product_id == c.c.product_id,
+                                own.c.machine_id == c.c.machine_id))
+        .outerjoin(anywhere, sa.and_(anywhere.c.organization_id == c.c.organization_id,
+                                     anywhere.c.product_id == c.c.product_id,
+                                     anywhere.c.machine_id == ANY_MACHINE))
+        .where(c.c.organization_id == org, _machine_filter(c, machine_ids),
+               sa.or_(sa.and_(c.c.counted_at >= lo, c.c.counted_at < hi),
+                      sa.and_(c.c.period_start.is_not(None), c.c.period_start < hi,
+                              c.c.counted_at > lo)))
+        .order_by(c.c.machine_id, c.c.counted_at)
+    )
+    return _rows(conn, query)
+
+
+def events(conn: Connection, org: str, *, machine_ids: Sequence[str] | None = None,
+           lo: datetime | None = None, hi: datetime | None = None,
+           reason_code: str | None = None, open_only: bool = False,
+           limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Downtime events, newest first, with the total that match."""
+    e = schema.downtime_events
+    where = [e.c.organization_id == org]
+    if machine_ids is not None:
+        where.append(_machine_filter(e, machine_ids))
+    if hi is not None:
+        where.append(e.c.start_time < hi)
+    if lo is not None:
+        where.append(sa.or_(e.c.end_time.is_(None), e.c.end_time > lo))
+    if reason_code is not None:
+        where.append(e.c.reason_code == reason_code)
+    if open_only:
+        where.append(e.c.end_time.is_(None))
+    total = conn.execute(sa.select(sa.func.count()).select_from(e).where(*where)).scalar_one()
+    query = (sa.select(*(e.c[f] for f in EVENT_FIELDS)).where(*where)
+             .order_by(e.c.start_time.desc(), e.c.id).limit(limit).offset(offset))
+    return _rows(conn, query), total
+
+
+def event(conn: Connection, org: str, event_id: str) -> dict[str, Any] | None:
+    e = schema.downtime_events
+    rows = _rows(conn, sa.select(*(e.c[f] for f in EVENT_FIELDS))
+                 .where(e.c.organization_id == org, e.c.id == event_id))
+    return rows[0] if rows else None
+
+
+def delete_event(conn: Connection, org: str, event_id: str) -> int:
+    e = schema.downtime_events
+    return conn.execute(e.delete().where(e.c.organization_id == org, e.c.id == event_id)
+                        ).rowcount
+
+
+def reason_in_use(conn: Connection, org: str, code: str) -> int:
+    e = schema.downtime_events
+    return conn.execute(sa.select(sa.func.count()).select_from(e)
+                        .where(e.c.organization_id == org, e.c.reason_code == code)
+                        ).scalar_one()

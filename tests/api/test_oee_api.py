@@ -286,3 +286,34 @@ def test_a_count_over_a_period_is_pro_rated_at_the_window_edge(plant: TestClient
          "total": 120, "good": 120}])
     body = plant.get("/api/oee/calculate", params={"machine_id": "M1", **SHIFT}).json()
     assert body["counts"]["total"] == 60  # the hour 13:00–14:00 of two
+
+
+# ---- energy readings and ideal cycle times ------------------------------------------------------
+
+@pytest.mark.parametrize(("record", "field"), [
+    ({"machine_id": "M1", "reading_time": f"{DAY}T09:00:00", "kwh_consumed": -1}, "kwh_consumed"),
+    ({"machine_id": "M1", "reading_time": f"{DAY}T09:00:00", "meter_reading": -5},
+     "meter_reading"),
+    ({"machine_id": "M1", "reading_time": f"{DAY}T09:00:00", "kwh_consumed": 1,
+      "meter_reading": 5}, "kwh_consumed"),
+    ({"machine_id": "M1", "reading_time": f"{DAY}T09:00:00"}, "kwh_consumed"),
+    ({"machine_id": "M0", "reading_time": f"{DAY}T09:00:00", "kwh_consumed": 1}, "machine_id"),
+    ({"machine_id": "M1", "reading_time": f"{DAY}T09:00:00", "kwh_consumed": 1,
+      "work_order_id": "W404"}, "work_order_id"),
+])
+def test_bad_energy_readings_are_rejected(plant: TestClient, record: dict[str, Any], field: str):
+    response = plant.post("/api/ingest/energy_readings", json=[record])
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_a_product_ideal_cycle_time_overrides_the_machines(plant: TestClient):
+    ingest(plant, "ideal_cycle_times", [{"product_id": "P1", "ideal_cycle_time_s": 2}])
+    ingest(plant, "production_counts", [
+        {"machine_id": "M1", "timestamp": f"{DAY}T09:00:00", "total": 600, "good": 600,
+         "product_id": "P1"},
+        {"machine_id": "M1", "timestamp": f"{DAY}T09:30:00", "total": 600, "good": 600}])
+    body = plant.get("/api/oee/calculate", params={"machine_id": "M1", **SHIFT}).json()
+    assert body["time_model"]["ideal_output_minutes"] == 600 * 2 / 60 + 600 * 1 / 60
+    assert ingest(plant, "ideal_cycle_times", [
+        {"product_id": "P1", "machine_id": "M404", "ideal_cycle_time_s": 2}])["ok"] is False

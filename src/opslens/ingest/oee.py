@@ -82,7 +82,35 @@ class EnergyReadingRecord(TypedDict):
 
 
 class _MachineKind(RecordKind):
-    """A kind whose records name a machine: checks it, finds its site and time zone."""
+    """A kind whose records name a machine (and maybe a work order of it): checks both and
+    hands each good record to :meth:`row` with the machine's site and time zone."""
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        machines = self.machines(ctx, batch)
+        orders = self.work_orders(ctx, batch)
+        lookups = self.lookups(ctx, batch)
+        for index, r in batch:
+            machine = machines.get(r["machine_id"])
+            if machine is None:
+                out.unknown(index, "machine_id", "machine", r["machine_id"])
+                continue
+            order = self.work_order_of(out, index, r, orders)
+            if order is False:
+                continue
+            row = self.row(out, index, r, machine[0], machine[1], order, lookups)
+            if row is not None:
+                out.add(index, row)
+        return out
+
+    def lookups(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Any:
+        """What :meth:`row` needs from the store besides machine and work order."""
+        return None
+
+    def row(self, out: Checked, index: int, r: Record, site_id: str, zone: ZoneInfo,
+            order: dict[str, Any] | None, lookups: Any) -> dict[str, Any] | None:
+        """The row to store, or None after rejecting the record on ``out``."""
+        raise NotImplementedError
 
     def machines(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> dict[str, Any]:
         found = records.fetch_by_ids(ctx.conn, schema.machines, ctx.org,
@@ -179,39 +207,31 @@ class DowntimeEvents(_MachineKind):
     table = schema.downtime_events
     model = DowntimeEventRecord
 
-    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
-        out = Checked()
-        machines = self.machines(ctx, batch)
-        orders = self.work_orders(ctx, batch)
-        reasons = records.fetch_by_ids(ctx.conn, schema.reason_codes, ctx.org,
-                                       {r["reason_code"] for _, r in batch}, ["active"],
-                                       id_column="code")
-        for index, r in batch:
-            machine = machines.get(r["machine_id"])
-            if machine is None:
-                out.unknown(index, "machine_id", "machine", r["machine_id"])
-                continue
-            if r["reason_code"] not in reasons:
-                out.unknown(index, "reason_code", "reason code", r["reason_code"])
-                continue
-            if self.work_order_of(out, index, r, orders) is False:
-                continue
-            times = _times(out, index, r, machine[1], ("start_time", "end_time"))
-            if times is None:
-                continue
-            start, end = times
-            if end is not None and end <= start:
-                out.reject(index, "end_time", (
-                    f"end_time {end.isoformat()} is not after start_time {start.isoformat()}; "
-                    "leave it out while the stop goes on"))
-                continue
-            out.add(index, {
-                "id": r["id"], "site_id": machine[0], "machine_id": r["machine_id"],
-                "start_time": start, "end_time": end, "reason_code": r["reason_code"],
-                "planned": r.get("planned"), "work_order_id": r.get("work_order_id"),
-                "notes": r.get("notes"), "logged_by": r.get("logged_by"),
-            })
-        return out
+    def lookups(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Any:
+        return records.fetch_by_ids(ctx.conn, schema.reason_codes, ctx.org,
+                                    {r["reason_code"] for _, r in batch}, ["active"],
+                                    id_column="code")
+
+    def row(self, out: Checked, index: int, r: Record, site_id: str, zone: ZoneInfo,
+            order: dict[str, Any] | None, lookups: Any) -> dict[str, Any] | None:
+        if r["reason_code"] not in lookups:
+            out.unknown(index, "reason_code", "reason code", r["reason_code"])
+            return None
+        times = _times(out, index, r, zone, ("start_time", "end_time"))
+        if times is None:
+            return None
+        start, end = times
+        if end is not None and end <= start:
+            out.reject(index, "end_time", (
+                f"end_time {end.isoformat()} is not after start_time {start.isoformat()}; "
+                "leave it out while the stop goes on"))
+            return None
+        return {
+            "id": r["id"], "site_id": site_id, "machine_id": r["machine_id"],
+            "start_time": start, "end_time": end, "reason_code": r["reason_code"],
+            "planned": r.get("planned"), "work_order_id": r.get("work_order_id"),
+            "notes": r.get("notes"), "logged_by": r.get("logged_by"),
+        }
 
 
 @register
@@ -220,44 +240,33 @@ class ProductionCounts(_MachineKind):
     table = schema.production_counts
     model = ProductionCountRecord
 
-    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
-        out = Checked()
-        machines = self.machines(ctx, batch)
-        orders = self.work_orders(ctx, batch)
-        for index, r in batch:
-            machine = machines.get(r["machine_id"])
-            if machine is None:
-                out.unknown(index, "machine_id", "machine", r["machine_id"])
-                continue
-            order = self.work_order_of(out, index, r, orders)
-            if order is False:
-                continue
-            times = _times(out, index, r, machine[1], ("timestamp", "period_start"))
-            if times is None:
-                continue
-            at, period_start = times
-            if period_start is not None and period_start >= at:
-                out.reject(index, "period_start", (
-                    f"period_start {period_start.isoformat()} is not before the count's "
-                    f"timestamp {at.isoformat()}"))
-                continue
-            total, good = r["total"], r["good"]
-            rework = r.get("rework") or 0.0
-            scrap = r.get("scrap")
-            scrap = total - good - rework if scrap is None else scrap
-            startup = r.get("startup_rejects") or 0.0
-            problem = _count_problem(total, good, scrap, rework, startup, r["machine_id"], at)
-            if problem:
-                out.reject(index, problem[0], problem[1])
-                continue
-            out.add(index, {
-                "machine_id": r["machine_id"], "counted_at": at, "site_id": machine[0],
-                "period_start": period_start, "total": total, "good": good, "scrap": scrap,
-                "rework": rework, "startup_rejects": startup,
-                "work_order_id": r.get("work_order_id"),
-                "product_id": r.get("product_id") or (order or {}).get("product_id"),
-            })
-        return out
+    def row(self, out: Checked, index: int, r: Record, site_id: str, zone: ZoneInfo,
+            order: dict[str, Any] | None, lookups: Any) -> dict[str, Any] | None:
+        times = _times(out, index, r, zone, ("timestamp", "period_start"))
+        if times is None:
+            return None
+        at, period_start = times
+        if period_start is not None and period_start >= at:
+            out.reject(index, "period_start", (
+                f"period_start {period_start.isoformat()} is not before the count's "
+                f"timestamp {at.isoformat()}"))
+            return None
+        total, good = r["total"], r["good"]
+        rework = r.get("rework") or 0.0
+        scrap = r.get("scrap")
+        scrap = total - good - rework if scrap is None else scrap
+        startup = r.get("startup_rejects") or 0.0
+        problem = _count_problem(total, good, scrap, rework, startup, r["machine_id"], at)
+        if problem:
+            out.reject(index, problem[0], problem[1])
+            return None
+        return {
+            "machine_id": r["machine_id"], "counted_at": at, "site_id": site_id,
+            "period_start": period_start, "total": total, "good": good, "scrap": scrap,
+            "rework": rework, "startup_rejects": startup,
+            "work_order_id": r.get("work_order_id"),
+            "product_id": r.get("product_id") or (order or {}).get("product_id"),
+        }
 
 
 def _count_problem(total: float, good: float, scrap: float, rework: float, startup: float,
@@ -300,30 +309,19 @@ class EnergyReadings(_MachineKind):
     table = schema.energy_readings
     model = EnergyReadingRecord
 
-    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
-        out = Checked()
-        machines = self.machines(ctx, batch)
-        orders = self.work_orders(ctx, batch)
-        for index, r in batch:
-            machine = machines.get(r["machine_id"])
-            if machine is None:
-                out.unknown(index, "machine_id", "machine", r["machine_id"])
-                continue
-            if (r.get("kwh_consumed") is None) == (r.get("meter_reading") is None):
-                out.reject(index, "kwh_consumed", (
-                    "give exactly one of kwh_consumed (the increment since the previous "
-                    "reading) and meter_reading (the cumulative meter value)"))
-                continue
-            order = self.work_order_of(out, index, r, orders)
-            if order is False:
-                continue
-            times = _times(out, index, r, machine[1], ("reading_time",))
-            if times is None:
-                continue
-            out.add(index, {
-                "machine_id": r["machine_id"], "reading_time": times[0], "site_id": machine[0],
-                "kwh_consumed": r.get("kwh_consumed"), "meter_reading": r.get("meter_reading"),
-                "work_order_id": r.get("work_order_id"), "batch_id": r.get("batch_id"),
-                "product_id": r.get("product_id") or (order or {}).get("product_id"),
-            })
-        return out
+    def row(self, out: Checked, index: int, r: Record, site_id: str, zone: ZoneInfo,
+            order: dict[str, Any] | None, lookups: Any) -> dict[str, Any] | None:
+        if (r.get("kwh_consumed") is None) == (r.get("meter_reading") is None):
+            out.reject(index, "kwh_consumed", (
+                "give exactly one of kwh_consumed (the increment since the previous "
+                "reading) and meter_reading (the cumulative meter value)"))
+            return None
+        times = _times(out, index, r, zone, ("reading_time",))
+        if times is None:
+            return None
+        return {
+            "machine_id": r["machine_id"], "reading_time": times[0], "site_id": site_id,
+            "kwh_consumed": r.get("kwh_consumed"), "meter_reading": r.get("meter_reading"),
+            "work_order_id": r.get("work_order_id"), "batch_id": r.get("batch_id"),
+            "product_id": r.get("product_id") or (order or {}).get("product_id"),
+        }

@@ -317,3 +317,18 @@ def test_a_product_ideal_cycle_time_overrides_the_machines(plant: TestClient):
     assert body["time_model"]["ideal_output_minutes"] == 600 * 2 / 60 + 600 * 1 / 60
     assert ingest(plant, "ideal_cycle_times", [
         {"product_id": "P1", "machine_id": "M404", "ideal_cycle_time_s": 2}])["ok"] is False
+
+
+def test_realtime_shows_the_current_shift_so_far_and_the_open_stop(plant: TestClient):
+    post_events(plant, {"id": "NOW", "machine_id": "M1", "reason_code": "MATERIAL",
+                        "start_time": f"{DAY}T09:00:00"})
+    body = plant.get("/api/oee/realtime/M1", params={"as_of": f"{DAY}T09:30:00+02:00"}).json()
+    assert body["shift"] == {"id": "EARLY", "name": "Early", "date": DAY}
+    assert body["state"] == "down"
+    assert body["current_stop"]["reason_code"] == "MATERIAL"
+    assert body["current_stop"]["minutes"] == 30
+    assert body["time_model"]["planned_production_minutes"] == 210  # 06:00–09:30
+    assert body["time_model"]["unplanned_downtime_minutes"] == 30
+    later = plant.get("/api/oee/realtime/M1", params={"as_of": f"{DAY}T20:00:00+02:00"}).json()
+    assert later["shift"] is None and later["state"] == "down"  # no shift: its local day
+    assert plant.get("/api/oee/realtime/M404").status_code == 404

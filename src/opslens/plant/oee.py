@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from opslens.domain import oee as formulas
 from opslens.domain import reliability
-from opslens.domain.calendars import shift_instances
+from opslens.domain.calendars import shift_at, shift_instances
 from opslens.domain.downtime import (
     DEFAULT_MINOR_STOP_S,
     Stop,
@@ -183,6 +183,37 @@ def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
                             "site_id": m["site_id"], **serialize(inputs)}
                            for m, inputs in per_machine]
     return out
+
+
+def realtime(conn: Connection, org: str, machine_id: str, as_of: datetime,
+             minor_stop_s: float = DEFAULT_MINOR_STOP_S) -> dict[str, Any]:
+    """The machine's OEE in its current shift so far (its local day when no shift runs), and
+    whether it is down at ``as_of`` (a logged stop covers that instant) and why."""
+    found = plant_store.machines(conn, org, machine_id=machine_id)
+    if not found:
+        raise NotFound(f"unknown machine {machine_id!r}")
+    site = load_site(conn, org, found[0]["site_id"])
+    shift = shift_at(site.shifts, as_of, site.tz)
+    window = (shift.interval if shift is not None
+              else local_day_bounds(local_today(as_of, site.tz), site.tz))
+    query = OeeQuery(machine_id=machine_id, start=window[0], end=window[1], as_of=as_of,
+                     minor_stop_seconds=minor_stop_s, include_machines=False)
+    result = calculate(conn, org, query)
+    reasons = Reasons.load(conn, org)
+    stops = [reasons.stop(row) for row in oee_store.stops(
+        conn, org, [machine_id], as_of - timedelta(microseconds=1), as_of)]
+    current = [p for p in resolve(stops, as_of) if p.end >= as_of]
+    stop = current[-1].stop if current else None
+    return {
+        **result,
+        "machine": {k: found[0][k] for k in ("id", "name", "site_id", "line_id")},
+        "shift": None if shift is None else {"id": shift.shift_id, "name": shift.name,
+                                             "date": shift.day.isoformat()},
+        "state": "down" if stop is not None else "up",
+        "current_stop": None if stop is None else {
+            "id": stop.id, "reason_code": stop.reason_code, "planned": stop.planned,
+            "start_time": stop.start, "minutes": _minutes((as_of - stop.start).total_seconds())},
+    }
 
 
 def site_inputs(conn: Connection, org: str, site: Site, machines: list[dict[str, Any]],

@@ -13,6 +13,7 @@ from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
 from opslens.plant import downtime, oee
+from opslens.plant.analytics import AsOfQuery
 from opslens.plant.downtime import ParetoQuery
 from opslens.plant.oee import OeeQuery
 
@@ -40,6 +41,13 @@ def _now() -> datetime:
 @router.get("/calculate", summary="OEE of a machine, line, site or organization over a window")
 def calculate(params: Annotated[OeeQuery, Query()], store: StoreDep, org: OrgDep) -> Response:
     return _json(in_transaction(store, lambda conn: oee.calculate(conn, org, params)))
+
+
+@router.get("/realtime/{machine_id}", summary="A machine's OEE in its current shift so far")
+def realtime(machine_id: str, params: Annotated[AsOfQuery, Query()], store: StoreDep,
+             org: OrgDep) -> Response:
+    as_of = params.resolved_as_of()
+    return _json(in_transaction(store, lambda conn: oee.realtime(conn, org, machine_id, as_of)))
 
 
 # ---- reason codes (declared before /downtime/{event_id}) --------------------------------------

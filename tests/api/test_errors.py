@@ -149,7 +149,7 @@ def _cases() -> list[Case]:
         Case("unknown kind", "POST", f"{ingest}/widgets", 422,
              "unknown record kind 'widgets'; known kinds: sites, lines, machines, shifts, "
              "work_orders, work_order_logs, reason_codes, downtime_events, production_counts, "
-             "ideal_cycle_times, energy_readings", json=[]),
+             "ideal_cycle_times, energy_readings, oee_targets", json=[]),
         Case("unsupported content type", "POST", f"{ingest}/sites", 422,
              "unsupported Content-Type 'text/plain'; send application/json, "
              "application/x-ndjson or text/csv",

@@ -77,7 +77,7 @@ def test_health_sites_kinds_and_index_page(loaded_client: TestClient, store: Sto
         for m in ("M1", "M2", "M3")]
     assert ok(loaded_client.get("/api/ingest")) == {"kinds": [
         *PLANT, "reason_codes", "downtime_events", "production_counts", "ideal_cycle_times",
-        "energy_readings"]}
+        "energy_readings", "oee_targets"]}
     page = loaded_client.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")

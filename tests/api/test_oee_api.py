@@ -332,3 +332,46 @@ def test_realtime_shows_the_current_shift_so_far_and_the_open_stop(plant: TestCl
     later = plant.get("/api/oee/realtime/M1", params={"as_of": f"{DAY}T20:00:00+02:00"}).json()
     assert later["shift"] is None and later["state"] == "down"  # no shift: its local day
     assert plant.get("/api/oee/realtime/M404").status_code == 404
+
+
+# ---- targets -------------------------------------------------------------------------------------
+
+def test_the_most_specific_target_in_force_is_compared(plant: TestClient):
+    vorne(plant)
+    for target in ({"id": "ORG", "scope": "organization", "oee_target": 85,
+                    "effective_date": "2025-01-01"},
+                   {"id": "LINE", "scope": "line", "reference_id": "L1", "oee_target": 70,
+                    "quality_target": 99, "effective_date": "2025-10-01",
+                    "expiry_date": "2025-10-31"}):
+        assert plant.post("/api/oee/targets", json=target).status_code == 201
+    body = plant.get("/api/oee/calculate", params={"machine_id": "M1", **SHIFT}).json()
+    assert body["targets"]["id"] == "LINE"
+    assert body["targets"]["oee"] == {"target": 70.0, "actual": 74.79, "gap": 4.79, "met": True}
+    assert body["targets"]["quality"]["met"] is False
+    assert body["targets"]["availability"] is None
+    later = plant.get("/api/oee/calculate", params={
+        "machine_id": "M1", "shift_id": "EARLY", "date": "2025-11-03",
+        "as_of": "2025-11-04T00:00:00+01:00"}).json()
+    assert later["targets"]["id"] == "ORG"
+    assert plant.patch("/api/oee/targets/LINE", json={"oee_target": 80}).json()["oee_target"] == 80
+    assert plant.get("/api/oee/targets").json()["count"] == 2
+    assert plant.delete("/api/oee/targets/LINE").status_code == 204
+    assert plant.delete("/api/oee/targets/LINE").status_code == 404
+
+
+@pytest.mark.parametrize(("target", "field"), [
+    ({"scope": "line", "oee_target": 80, "effective_date": "2025-01-01"}, "reference_id"),
+    ({"scope": "line", "reference_id": "L9", "oee_target": 80, "effective_date": "2025-01-01"},
+     "reference_id"),
+    ({"scope": "machine", "reference_id": "M1", "oee_target": 180,
+      "effective_date": "2025-01-01"}, "oee_target"),
+    ({"scope": "site", "reference_id": "S1", "effective_date": "2025-01-01"}, "oee_target"),
+    ({"scope": "site", "reference_id": "S1", "oee_target": 80, "effective_date": "2025-02-01",
+      "expiry_date": "2025-01-01"}, "expiry_date"),
+    ({"scope": "plant", "oee_target": 80, "effective_date": "2025-01-01"}, "scope"),
+])
+def test_bad_targets_are_rejected(plant: TestClient, target: dict[str, Any], field: str):
+    response = plant.post("/api/oee/targets", json=target)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert plant.get("/api/oee/targets").json()["count"] == 0

@@ -4,6 +4,7 @@ cycle times and energy readings."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any, Literal, NotRequired
 from zoneinfo import ZoneInfo
 
@@ -79,6 +80,22 @@ class EnergyReadingRecord(TypedDict):
     work_order_id: NotRequired[OptionalId]
     batch_id: NotRequired[OptionalId]
     product_id: NotRequired[OptionalId]
+
+
+Percent = Annotated[float | None, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+@with_config(RECORD_CONFIG)
+class OeeTargetRecord(TypedDict):
+    id: Id
+    scope: Literal["organization", "site", "line", "machine"]
+    reference_id: NotRequired[OptionalId]
+    oee_target: NotRequired[Percent]
+    availability_target: NotRequired[Percent]
+    performance_target: NotRequired[Percent]
+    quality_target: NotRequired[Percent]
+    effective_date: date
+    expiry_date: NotRequired[date | None]
 
 
 class _MachineKind(RecordKind):
@@ -325,3 +342,46 @@ class EnergyReadings(_MachineKind):
             "work_order_id": r.get("work_order_id"), "batch_id": r.get("batch_id"),
             "product_id": r.get("product_id") or (order or {}).get("product_id"),
         }
+
+
+_SCOPE_TABLES = {"site": schema.sites, "line": schema.lines, "machine": schema.machines}
+
+
+@register
+class OeeTargets(RecordKind):
+    name = "oee_targets"
+    table = schema.oee_targets
+    model = OeeTargetRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        known = {scope: records.fetch_by_ids(
+                     ctx.conn, table, ctx.org,
+                     {r.get("reference_id") for _, r in batch if r["scope"] == scope} - {None},
+                     ["id"])
+                 for scope, table in _SCOPE_TABLES.items()}
+        for index, r in batch:
+            reference = r.get("reference_id")
+            if r["scope"] == "organization":
+                reference = ""
+            elif reference is None:
+                out.reject(index, "reference_id", f"a {r['scope']} target needs the "
+                           f"{r['scope']}'s id in reference_id")
+                continue
+            elif reference not in known[r["scope"]]:
+                out.unknown(index, "reference_id", r["scope"], reference)
+                continue
+            expiry = r.get("expiry_date")
+            if expiry is not None and expiry < r["effective_date"]:
+                out.reject(index, "expiry_date", (
+                    f"expiry_date {expiry} is before effective_date {r['effective_date']}"))
+                continue
+            targets = {name: r.get(name) for name in ("oee_target", "availability_target",
+                                                      "performance_target", "quality_target")}
+            if all(v is None for v in targets.values()):
+                out.reject(index, "oee_target", "give at least one target (percent)")
+                continue
+            out.add(index, {"id": r["id"], "scope": r["scope"], "reference_id": reference,
+                            **targets, "effective_date": r["effective_date"],
+                            "expiry_date": expiry})
+        return out

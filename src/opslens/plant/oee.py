@@ -31,6 +31,7 @@ from opslens.domain.periods import local_today, resolve_period
 from opslens.domain.rounding import round_half_up
 from opslens.domain.time_model import Count, machine_inputs
 from opslens.errors import InvalidInput, NotFound
+from opslens.plant import targets
 from opslens.plant.analytics import AsOfQuery, PeriodName
 from opslens.plant.sites import Site, load_site
 from opslens.store import oee as oee_store
@@ -178,10 +179,44 @@ def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
         "machine_count": len(machines),
         **serialize(pooled),
     }
+    out["targets"] = _against_targets(conn, org, query, machines, windows, out)
     if query.include_machines:
         out["machines"] = [{"machine_id": m["id"], "name": m["name"], "line_id": m["line_id"],
                             "site_id": m["site_id"], **serialize(inputs)}
                            for m, inputs in per_machine]
+    return out
+
+
+def _against_targets(conn: Connection, org: str, query: OeeQuery,
+                     machines: list[dict[str, Any]], windows: dict[str, Interval],
+                     result: dict[str, Any]) -> dict[str, Any] | None:
+    """The target in force for the scope on the window's last day, and the result against it
+    (percentage points; met when the actual reaches the target)."""
+    if not machines or not windows:
+        return None
+    kind, ref = query.scope
+    first = machines[0]
+    levels: dict[str, str | None] = {"machine": None, "line": None, "site": None}
+    if kind == "machine" or query.work_order_id is not None:
+        levels = {"machine": first["id"], "line": first["line_id"], "site": first["site_id"]}
+    elif kind == "line":
+        levels["line"], levels["site"] = ref, first["site_id"]
+    elif kind == "site":
+        levels["site"] = ref
+    site = load_site(conn, org, first["site_id"])
+    end = min(windows[first["site_id"]][1], result["as_of"])
+    day = (end - timedelta(microseconds=1)).astimezone(site.tz).date()
+    target = targets.target_for(oee_store.targets(conn, org), levels, day)
+    if target is None:
+        return None
+    out: dict[str, Any] = {"id": target["id"], "scope": target["scope"],
+                           "reference_id": target["reference_id"] or None}
+    for name in ("oee", "availability", "performance", "quality"):
+        goal, actual = target[f"{name}_target"], result[name]
+        out[name] = None if goal is None else {
+            "target": goal, "actual": actual,
+            "gap": None if actual is None else round_half_up(actual - goal, 2),
+            "met": None if actual is None else actual >= goal}
     return out
 
 

@@ -130,3 +130,22 @@ def reason_in_use(conn: Connection, org: str, code: str) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(e)
                         .where(e.c.organization_id == org, e.c.reason_code == code)
                         ).scalar_one()
+
+
+TARGET_FIELDS = ("id", "scope", "reference_id", "oee_target", "availability_target",
+                 "performance_target", "quality_target", "effective_date", "expiry_date",
+                 "updated_at")
+
+
+def targets(conn: Connection, org: str, target_id: str | None = None) -> list[dict[str, Any]]:
+    t = schema.oee_targets
+    query = sa.select(*(t.c[f] for f in TARGET_FIELDS)).where(t.c.organization_id == org)
+    if target_id is not None:
+        query = query.where(t.c.id == target_id)
+    return _rows(conn, query.order_by(t.c.scope, t.c.reference_id, t.c.effective_date))
+
+
+def delete_target(conn: Connection, org: str, target_id: str) -> int:
+    t = schema.oee_targets
+    return conn.execute(t.delete().where(t.c.organization_id == org, t.c.id == target_id)
+                        ).rowcount

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
-from opslens.plant import downtime, oee
+from opslens.plant import downtime, oee, targets
 from opslens.plant.analytics import AsOfQuery
 from opslens.plant.downtime import ParetoQuery
 from opslens.plant.oee import OeeQuery
@@ -126,4 +126,40 @@ def update_event(event_id: str, body: Payload, store: StoreDep, org: OrgDep) -> 
 @router.delete("/downtime/{event_id}", status_code=204, summary="Delete a downtime event")
 def delete_event(event_id: str, store: StoreDep, org: OrgDep) -> Response:
     in_transaction(store, lambda conn: downtime.delete_event(conn, org, event_id))
+    return Response(status_code=204)
+
+
+# ---- targets -------------------------------------------------------------------------------------
+
+TARGET_EXAMPLE = {"scope": "line", "reference_id": "L1", "oee_target": 85,
+                  "availability_target": 90, "effective_date": "2025-01-01"}
+TargetPayload = Annotated[dict[str, Any], Body(
+    openapi_examples={"example": {"value": TARGET_EXAMPLE}})]
+
+
+@router.get("/targets", summary="OEE targets (organization, site, line, machine)")
+def list_targets(request: Request, store: StoreDep, org: OrgDep,
+                 format: OutputFormat | None = None) -> Response:
+    rows = in_transaction(store, lambda conn: targets.list_targets(conn, org))
+    if wants_csv(request, format):
+        return csv_response(rows, "oee-targets")
+    return _json({"data": rows, "count": len(rows)})
+
+
+@router.post("/targets", status_code=201, summary="Create an OEE target")
+def create_target(body: TargetPayload, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: targets.create_target(
+        conn, org, body, _now())), 201)
+
+
+@router.patch("/targets/{target_id}", summary="Edit an OEE target")
+def update_target(target_id: str, body: TargetPayload, store: StoreDep, org: OrgDep
+                  ) -> Response:
+    return _json(in_transaction(store, lambda conn: targets.update_target(
+        conn, org, target_id, body, _now())))
+
+
+@router.delete("/targets/{target_id}", status_code=204, summary="Delete an OEE target")
+def delete_target(target_id: str, store: StoreDep, org: OrgDep) -> Response:
+    in_transaction(store, lambda conn: targets.delete_target(conn, org, target_id))
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.conftest import ClientFactory, load
 from opslens.errors import Conflict, InvalidInput, NotFound, OpslensError, StoreUnavailable
+from opslens.ingest.kinds import kind_names
 
 KPI = "/api/kpi"
 ANALYTICS = (f"{KPI}/machine-status/analytics", f"{KPI}/machine-utilization/analytics")
@@ -147,9 +148,7 @@ def _cases() -> list[Case]:
              [{"index": 0, "field": "timezone", "reason": r"unknown time zone 'Bad/Zone'"}],
              params={"partial": "true"}, json=[{"id": "S9", "name": "x", "timezone": "Bad/Zone"}]),
         Case("unknown kind", "POST", f"{ingest}/widgets", 422,
-             "unknown record kind 'widgets'; known kinds: sites, lines, machines, shifts, "
-             "work_orders, work_order_logs, reason_codes, downtime_events, production_counts, "
-             "ideal_cycle_times, energy_readings, oee_targets", json=[]),
+             f"unknown record kind 'widgets'; known kinds: {', '.join(kind_names())}", json=[]),
         Case("unsupported content type", "POST", f"{ingest}/sites", 422,
              "unsupported Content-Type 'text/plain'; send application/json, "
              "application/x-ndjson or text/csv",

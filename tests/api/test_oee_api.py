@@ -375,3 +375,44 @@ def test_bad_targets_are_rejected(plant: TestClient, target: dict[str, Any], fie
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
     assert plant.get("/api/oee/targets").json()["count"] == 0
+
+
+# ---- energy ------------------------------------------------------------------------------------
+
+def test_energy_consumption_per_day_per_unit_and_against_the_baseline(plant: TestClient):
+    # a meter read every 6 hours (local time), reset to 0 before the last reading
+    meter = [("00:00", 1000.0), ("06:00", 1060.0), ("12:00", 1180.0), ("18:00", 12.0)]
+    response = plant.post("/api/oee/energy/readings", json=[
+        {"machine_id": "M1", "reading_time": f"{DAY}T{t}:00", "meter_reading": v}
+        for t, v in meter])
+    assert response.status_code == 201 and response.json() == {"stored": 4}
+    ingest(plant, "production_counts", [
+        {"machine_id": "M1", "timestamp": f"{DAY}T10:00:00", "total": 100, "good": 90}])
+    assert plant.post("/api/oee/energy/baselines", json={
+        "machine_id": "M1", "kwh_per_unit": 1.6, "effective_date": "2025-01-01"}
+    ).status_code == 201
+    body = plant.get("/api/oee/energy/consumption/M1", params={
+        "time_period": "custom", "date_from": DAY, "date_to": DAY, "as_of": AS_OF}).json()
+    # 60 + 120 + 12 (the reset: counted from zero) = 192 kWh; 192 / 100 units
+    assert body["kwh"] == 192 and body["units"] == 100 and body["good_units"] == 90
+    assert body["kwh_per_unit"] == 1.92
+    assert body["kwh_per_good_unit"] == pytest.approx(192 / 90, abs=1e-3)
+    assert body["deviation_pct"]["kwh_per_unit"] == 20.0 and body["flagged"] is True
+    assert body["series"] == [{"period": DAY, "kwh": 192.0}]
+    hourly = plant.get("/api/oee/energy/consumption/M1", params={
+        "start": f"{DAY}T06:00:00+02:00", "end": f"{DAY}T08:00:00+02:00", "as_of": AS_OF,
+        "granularity": "hour"}).json()
+    assert [h["kwh"] for h in hourly["series"]] == [20.0, 20.0]  # 120 kWh over 6 h
+    listed = plant.get("/api/oee/energy/readings", params={"machine_id": "M1"}).json()
+    assert listed["count"] == 4
+
+
+def test_a_bad_reading_in_a_list_stores_none_of_them(plant: TestClient):
+    response = plant.post("/api/oee/energy/readings", json=[
+        {"machine_id": "M1", "reading_time": f"{DAY}T00:00:00", "meter_reading": 5},
+        {"machine_id": "M1", "reading_time": f"{DAY}T01:00:00", "meter_reading": -5}])
+    assert response.status_code == 422
+    assert plant.get("/api/oee/energy/readings").json()["count"] == 0
+    assert plant.get("/api/oee/energy/consumption/M404").status_code == 404
+    assert plant.post("/api/oee/energy/baselines", json={
+        "machine_id": "M1", "effective_date": "2025-01-01"}).status_code == 422

@@ -344,6 +344,43 @@ class EnergyReadings(_MachineKind):
         }
 
 
+@with_config(RECORD_CONFIG)
+class EnergyBaselineRecord(TypedDict):
+    id: Id
+    machine_id: NotRequired[OptionalId]
+    product_id: NotRequired[OptionalId]
+    kwh_per_unit: NotRequired[Annotated[float | None, Field(gt=0, allow_inf_nan=False)]]
+    kwh_per_hour: NotRequired[Annotated[float | None, Field(gt=0, allow_inf_nan=False)]]
+    effective_date: date
+    notes: NotRequired[Annotated[str | None, Field(max_length=2000)]]
+
+
+@register
+class EnergyBaselines(RecordKind):
+    name = "energy_baselines"
+    table = schema.energy_baselines
+    model = EnergyBaselineRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        machines = records.fetch_by_ids(ctx.conn, schema.machines, ctx.org,
+                                        {r.get("machine_id") for _, r in batch} - {None})
+        for index, r in batch:
+            if r.get("machine_id") is not None and r["machine_id"] not in machines:
+                out.unknown(index, "machine_id", "machine", r["machine_id"])
+                continue
+            if r.get("machine_id") is None and r.get("product_id") is None:
+                out.reject(index, "machine_id", "a baseline is for a machine, a product or both")
+                continue
+            if r.get("kwh_per_unit") is None and r.get("kwh_per_hour") is None:
+                out.reject(index, "kwh_per_unit", "give kwh_per_unit, kwh_per_hour or both")
+                continue
+            out.add(index, {name: r.get(name) for name in (
+                "id", "machine_id", "product_id", "kwh_per_unit", "kwh_per_hour",
+                "effective_date", "notes")})
+        return out
+
+
 _SCOPE_TABLES = {"site": schema.sites, "line": schema.lines, "machine": schema.machines}
 
 

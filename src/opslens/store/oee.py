@@ -149,3 +149,49 @@ def delete_target(conn: Connection, org: str, target_id: str) -> int:
     t = schema.oee_targets
     return conn.execute(t.delete().where(t.c.organization_id == org, t.c.id == target_id)
                         ).rowcount
+
+
+READING_FIELDS = ("machine_id", "reading_time", "site_id", "kwh_consumed", "meter_reading",
+                  "work_order_id", "batch_id", "product_id", "updated_at")
+
+
+def readings_around(conn: Connection, org: str, machine_id: str, lo: datetime, hi: datetime
+                    ) -> list[dict[str, Any]]:
+    """A machine's energy readings in [lo, hi), with the last one before lo (the start of
+    the first increment, or the meter's baseline) and the first at or after hi (its increment
+    may reach back into the window)."""
+    r = schema.energy_readings
+    base = sa.select(*(r.c[f] for f in READING_FIELDS)).where(
+        r.c.organization_id == org, r.c.machine_id == machine_id)
+    inside = base.where(r.c.reading_time >= lo, r.c.reading_time < hi)
+    before = base.where(r.c.reading_time < lo).order_by(r.c.reading_time.desc()).limit(1)
+    after = base.where(r.c.reading_time >= hi).order_by(r.c.reading_time).limit(1)
+    rows = _rows(conn, before) + _rows(conn, inside.order_by(r.c.reading_time))
+    return rows + _rows(conn, after)
+
+
+def readings(conn: Connection, org: str, *, machine_id: str | None, lo: datetime | None,
+             hi: datetime | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    r = schema.energy_readings
+    where = [r.c.organization_id == org]
+    if machine_id is not None:
+        where.append(r.c.machine_id == machine_id)
+    if lo is not None:
+        where.append(r.c.reading_time >= lo)
+    if hi is not None:
+        where.append(r.c.reading_time < hi)
+    total = conn.execute(sa.select(sa.func.count()).select_from(r).where(*where)).scalar_one()
+    query = (sa.select(*(r.c[f] for f in READING_FIELDS)).where(*where)
+             .order_by(r.c.reading_time.desc(), r.c.machine_id).limit(limit).offset(offset))
+    return _rows(conn, query), total
+
+
+BASELINE_FIELDS = ("id", "machine_id", "product_id", "kwh_per_unit", "kwh_per_hour",
+                   "effective_date", "notes", "updated_at")
+
+
+def baselines(conn: Connection, org: str) -> list[dict[str, Any]]:
+    b = schema.energy_baselines
+    return _rows(conn, sa.select(*(b.c[f] for f in BASELINE_FIELDS))
+                 .where(b.c.organization_id == org)
+                 .order_by(b.c.machine_id, b.c.product_id, b.c.effective_date))

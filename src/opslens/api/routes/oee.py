@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse, Response
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
-from opslens.plant import downtime, oee, targets
+from opslens.plant import downtime, energy, oee, targets
 from opslens.plant.analytics import AsOfQuery
 from opslens.plant.downtime import ParetoQuery
+from opslens.plant.energy import EnergyQuery
 from opslens.plant.oee import OeeQuery
 
 router = APIRouter(prefix="/api/oee", tags=["oee"])
@@ -32,6 +33,13 @@ ReasonPayload = Annotated[dict[str, Any], Body(
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(jsonable_encoder(body), status_code=status)
+
+
+def _aware(**values: datetime | None) -> None:
+    for name, value in values.items():
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a UTC offset, e.g. 2025-10-14T06:00:00+02:00",
+                               [{"field": name, "reason": "naive timestamp"}])
 
 
 def _now() -> datetime:
@@ -93,10 +101,7 @@ def list_events(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     format: OutputFormat | None = None,
 ) -> Response:
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a UTC offset, e.g. 2025-10-14T06:00:00+02:00",
-                               [{"field": name, "reason": "naive timestamp"}])
+    _aware(start=start, end=end)
     body = in_transaction(store, lambda conn: downtime.list_events(
         conn, org, machine_id=machine_id, lo=start, hi=end, reason_code=reason_code,
         open_only=open_only, limit=limit, offset=offset))
@@ -163,3 +168,55 @@ def update_target(target_id: str, body: TargetPayload, store: StoreDep, org: Org
 def delete_target(target_id: str, store: StoreDep, org: OrgDep) -> Response:
     in_transaction(store, lambda conn: targets.delete_target(conn, org, target_id))
     return Response(status_code=204)
+
+
+# ---- energy --------------------------------------------------------------------------------------
+
+READING_EXAMPLE = {"machine_id": "M1", "reading_time": "2025-10-14T10:00:00+02:00",
+                   "meter_reading": 15234.5}
+
+
+@router.get("/energy/readings", summary="Energy readings, newest first")
+def list_readings(
+    request: Request, store: StoreDep, org: OrgDep, machine_id: str | None = None,
+    start: datetime | None = None, end: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: OutputFormat | None = None,
+) -> Response:
+    _aware(start=start, end=end)
+    body = in_transaction(store, lambda conn: energy.list_readings(
+        conn, org, machine_id=machine_id, lo=start, hi=end, limit=limit, offset=offset))
+    if wants_csv(request, format):
+        return csv_response(body["data"], "energy-readings")
+    return _json(body)
+
+
+@router.post("/energy/readings", status_code=201,
+             summary="Log energy readings (kwh_consumed increments or cumulative meter_reading)")
+def log_readings(body: Annotated[dict[str, Any] | list[dict[str, Any]], Body(
+        openapi_examples={"example": {"value": READING_EXAMPLE}})],
+        store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: energy.log_readings(
+        conn, org, body, _now())), 201)
+
+
+@router.get("/energy/consumption/{machine_id}",
+            summary="A machine's kWh over a window: series, per unit, against its baseline")
+def consumption(machine_id: str, params: Annotated[EnergyQuery, Query()], store: StoreDep,
+                org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: energy.consumption(
+        conn, org, machine_id, params)))
+
+
+@router.get("/energy/baselines", summary="Energy baselines (kWh per unit, kWh per hour)")
+def list_baselines(store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: energy.list_baselines(conn, org)))
+
+
+@router.post("/energy/baselines", status_code=201, summary="Create an energy baseline")
+def create_baseline(body: Annotated[dict[str, Any], Body(openapi_examples={"example": {
+        "value": {"machine_id": "M1", "kwh_per_unit": 0.8, "effective_date": "2025-01-01"}}})],
+        store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: energy.create_baseline(
+        conn, org, body, _now())), 201)

@@ -1,0 +1,125 @@
+"""Energy of a machine (seed 004 §4.5, §7.5): consumption over a window, per local day, per
+unit and per good unit, against its baseline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from opslens.domain import energy
+from opslens.domain.rounding import round_half_up
+from opslens.domain.time_model import Count, count_share
+from opslens.errors import NotFound
+from opslens.ingest.service import write_one
+from opslens.plant.oee import OeeQuery, window_of
+from opslens.plant.sites import load_site
+from opslens.store import oee as oee_store
+from opslens.store import plant as plant_store
+
+
+class EnergyQuery(OeeQuery):
+    granularity: Literal["day", "hour"] = Field("day", description="Buckets of the series.")
+
+
+def _kwh(value: float | None) -> float | None:
+    return None if value is None else round_half_up(value, 3)
+
+
+def consumption(conn: Connection, org: str, machine_id: str, query: EnergyQuery
+                ) -> dict[str, Any]:
+    """kWh of one machine over the query's window, its series, intensity and baseline."""
+    found = plant_store.machines(conn, org, machine_id=machine_id)
+    if not found:
+        raise NotFound(f"unknown machine {machine_id!r}")
+    machine = found[0]
+    as_of = query.resolved_as_of()
+    site = load_site(conn, org, machine["site_id"])
+    window = window_of(conn, org, query, site, as_of)
+    lo, hi = window[0], max(window[0], min(window[1], as_of))
+    rows = oee_store.readings_around(conn, org, machine_id, lo, hi)
+    known = [r for r in rows if r["reading_time"] < as_of]
+    increments = energy.increments(
+        energy.Reading(r["reading_time"], r["kwh_consumed"], r["meter_reading"]) for r in known)
+    kwh = energy.prorate(increments, (lo, hi))
+    total = good = 0.0
+    for row in oee_store.counts(conn, org, [machine_id], lo, hi):
+        share = count_share(_count(row), (lo, hi))
+        total += share * row["total"]
+        good += share * row["good"]
+    first_day = lo.astimezone(site.tz).date()
+    last_day = max(first_day, (hi - timedelta(microseconds=1)).astimezone(site.tz).date())
+    if query.granularity == "day":
+        series = [{"period": day.isoformat(), "kwh": _kwh(value)} for day, value in
+                  energy.by_local_day(increments, site.tz, first_day, last_day).items()]
+    else:
+        series = [{"period": start.isoformat(), "kwh": _kwh(value)} for start, value in
+                  energy.by_hour(increments, site.tz, first_day, last_day).items()
+                  if lo <= start < hi]
+    baseline = _baseline(oee_store.baselines(conn, org), machine_id, last_day)
+    per_unit = energy.kwh_per_unit(kwh, total)
+    hours = (hi - lo).total_seconds() / 3600
+    per_hour = kwh / hours if hours > 0 else None
+    deviations = {
+        "kwh_per_unit": energy.baseline_deviation_pct(
+            per_unit, baseline and baseline["kwh_per_unit"]),
+        "kwh_per_hour": energy.baseline_deviation_pct(
+            per_hour, baseline and baseline["kwh_per_hour"]),
+    }
+    return {
+        "machine_id": machine_id, "site_id": site.id, "as_of": as_of,
+        "window": {"start": lo, "end": hi},
+        "kwh": _kwh(kwh),
+        "units": round_half_up(total, 3), "good_units": round_half_up(good, 3),
+        "kwh_per_unit": _kwh(per_unit),
+        "kwh_per_good_unit": _kwh(energy.kwh_per_good_unit(kwh, good)),
+        "kwh_per_hour": _kwh(per_hour),
+        "baseline": baseline,
+        "deviation_pct": {k: None if v is None else round_half_up(v, 2)
+                          for k, v in deviations.items()},
+        "flagged": any(energy.deviation_flag(v) for v in deviations.values()),
+        "granularity": query.granularity,
+        "series": series,
+    }
+
+
+def _count(row: dict[str, Any]) -> Count:
+    return Count(counted_at=row["counted_at"], total=row["total"], good=row["good"],
+                 period_start=row["period_start"])
+
+
+def _baseline(rows: list[dict[str, Any]], machine_id: str, day: date) -> dict[str, Any] | None:
+    """The machine's own baseline (no product) in force on ``day``: the latest effective."""
+    mine = [r for r in rows if r["machine_id"] == machine_id and r["product_id"] is None
+            and r["effective_date"] <= day]
+    return max(mine, key=lambda r: r["effective_date"]) if mine else None
+
+
+def list_readings(conn: Connection, org: str, *, machine_id: str | None, lo: datetime | None,
+                  hi: datetime | None, limit: int, offset: int) -> dict[str, Any]:
+    rows, total = oee_store.readings(conn, org, machine_id=machine_id, lo=lo, hi=hi,
+                                     limit=limit, offset=offset)
+    return {"data": rows, "count": total, "limit": limit, "offset": offset}
+
+
+def log_readings(conn: Connection, org: str, body: dict[str, Any] | list[dict[str, Any]],
+                 now: datetime) -> dict[str, Any]:
+    """Store one reading or a list of them (all or none: one transaction)."""
+    items = body if isinstance(body, list) else [body]
+    stored = [write_one(conn, org, "energy_readings", item, now) for item in items]
+    return {"stored": len(stored)}
+
+
+def list_baselines(conn: Connection, org: str) -> dict[str, Any]:
+    rows = oee_store.baselines(conn, org)
+    return {"data": rows, "count": len(rows)}
+
+
+def create_baseline(conn: Connection, org: str, body: dict[str, Any], now: datetime
+                    ) -> dict[str, Any]:
+    body = {"id": f"B-{uuid.uuid4().hex[:12]}", **body}
+    row = write_one(conn, org, "energy_baselines", body, now)
+    return next(b for b in oee_store.baselines(conn, org) if b["id"] == row["id"])

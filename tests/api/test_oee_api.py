@@ -416,3 +416,12 @@ def test_a_bad_reading_in_a_list_stores_none_of_them(plant: TestClient):
     assert plant.get("/api/oee/energy/consumption/M404").status_code == 404
     assert plant.post("/api/oee/energy/baselines", json={
         "machine_id": "M1", "effective_date": "2025-01-01"}).status_code == 422
+
+
+def test_keys_cannot_change_through_patch(plant: TestClient):
+    post_events(plant, {"id": "K1", "machine_id": "M1", "reason_code": "BREAKDOWN",
+                        "start_time": f"{DAY}T09:00:00"})
+    response = plant.patch("/api/oee/downtime/K1", json={"id": "K2"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "id"
+    response = plant.patch("/api/oee/downtime/reasons/BREAKDOWN", json={"code": "X"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "code"

@@ -105,6 +105,21 @@ def write_one(conn: Connection, org: str, kind_name: str, record: dict[str, Any]
     return checked.rows[0]
 
 
+def write_changes(conn: Connection, org: str, kind_name: str, current: dict[str, Any],
+                  changes: dict[str, Any], key: str, fields: Iterable[str], now: datetime
+                  ) -> dict[str, Any]:
+    """Apply ``changes`` to the stored record ``current`` (its ``fields``) and write it with
+    :func:`write_one`: a PATCH checked by the same rules as a new record. The key is fixed."""
+    if key in changes and changes[key] != current[key]:
+        raise InvalidInput(f"{key} cannot change; create a new record instead",
+                           [{"field": key, "reason": "fixed"}])
+    merged = {name: current[name] for name in fields} | changes | {key: current[key]}
+    for name, value in merged.items():  # stored instants are exact and in UTC
+        if isinstance(value, datetime):
+            merged[name] = value.isoformat()
+    return write_one(conn, org, kind_name, merged, now)
+
+
 _pauses = 0  # ingests running now; the collector runs again when the last one ends
 _resume = True  # whether the collector was on when the first of them began
 _pauses_lock = threading.Lock()

@@ -12,8 +12,8 @@ from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from opslens.domain.downtime import clip_pieces, resolve, stop_loss
-from opslens.errors import Conflict, InvalidInput, NotFound
-from opslens.ingest.service import write_one
+from opslens.errors import Conflict, NotFound
+from opslens.ingest.service import write_changes, write_one
 from opslens.plant.oee import OeeQuery, Reasons, machines_in_scope, window_of
 from opslens.plant.reasons import ensure_standard_reasons
 from opslens.plant.sites import load_site
@@ -48,11 +48,7 @@ def update_reason(conn: Connection, org: str, code: str, changes: dict[str, Any]
     current = {r["code"]: r for r in list_reasons(conn, org, now)}.get(code)
     if current is None:
         raise NotFound(f"unknown reason code {code!r}")
-    if "code" in changes and changes["code"] != code:
-        raise InvalidInput("a reason's code cannot change; create a new one and deactivate "
-                           "this one (active: false)", [{"field": "code", "reason": "fixed"}])
-    merged = {k: current[k] for k in REASON_INPUT_FIELDS} | changes | {"code": code}
-    write_one(conn, org, "reason_codes", merged, now)
+    write_changes(conn, org, "reason_codes", current, changes, "code", REASON_INPUT_FIELDS, now)
     return _reason(conn, org, code)
 
 
@@ -84,13 +80,7 @@ def update_event(conn: Connection, org: str, event_id: str, changes: dict[str, A
                  now: datetime) -> dict[str, Any]:
     """Edit an event; ``end_time`` closes an open one, ``end_time: null`` reopens it."""
     current = get_event(conn, org, event_id)
-    if "id" in changes and changes["id"] != event_id:
-        raise InvalidInput("an event's id cannot change", [{"field": "id", "reason": "fixed"}])
-    merged = {k: current[k] for k in EVENT_INPUT_FIELDS} | changes | {"id": event_id}
-    for name in ("start_time", "end_time"):  # stored instants: exact, in UTC
-        if isinstance(merged.get(name), datetime):
-            merged[name] = merged[name].isoformat()
-    write_one(conn, org, "downtime_events", merged, now)
+    write_changes(conn, org, "downtime_events", current, changes, "id", EVENT_INPUT_FIELDS, now)
     return get_event(conn, org, event_id)
 
 

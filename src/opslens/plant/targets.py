@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from opslens.errors import Conflict, InvalidInput, NotFound
-from opslens.ingest.service import write_one
+from opslens.errors import Conflict, NotFound
+from opslens.ingest.service import write_changes, write_one
 from opslens.store import oee as oee_store
 from opslens.store import records
 
@@ -44,10 +44,7 @@ def create_target(conn: Connection, org: str, body: dict[str, Any], now: datetim
 def update_target(conn: Connection, org: str, target_id: str, changes: dict[str, Any],
                   now: datetime) -> dict[str, Any]:
     current = get_target(conn, org, target_id)
-    if "id" in changes and changes["id"] != target_id:
-        raise InvalidInput("a target's id cannot change", [{"field": "id", "reason": "fixed"}])
-    merged = {k: current[k] for k in INPUT_FIELDS} | changes | {"id": target_id}
-    write_one(conn, org, "oee_targets", merged, now)
+    write_changes(conn, org, "oee_targets", current, changes, "id", INPUT_FIELDS, now)
     return get_target(conn, org, target_id)
 
 

@@ -241,6 +241,7 @@ def demo(
     from opslens.ingest.service import ingest as ingest_records
     from opslens.plant import rollups
     from opslens.plant.demo import build_demo_plant
+    from opslens.plant.demo_oee import build_demo_oee
     from opslens.store import plant as plant_store
 
     settings = _settings()
@@ -255,6 +256,7 @@ def demo(
                 console.print(f"organization {org!r} already has data; demo not loaded")
                 return
         plant = build_demo_plant(seed=seed, days=days, as_of=end)
+        plant |= build_demo_oee(plant, seed, as_of=end)
         touched: rollups.Touched = {}
         with _progress() as progress:
             for kind, records in plant.items():

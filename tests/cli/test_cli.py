@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from opslens import cli
 from opslens.errors import STORE_IN_USE_MESSAGE
 from opslens.plant.demo import build_demo_plant
+from opslens.plant.demo_oee import build_demo_oee
 from opslens.store import migrate, schema
 from opslens.store.engine import open_store
 
@@ -73,7 +74,8 @@ def counts(db: Path, org: str = "default") -> dict[str, int]:
                 kind: conn.execute(sa.select(sa.func.count()).select_from(table)
                                    .where(table.c.organization_id == org)).scalar_one()
                 for kind in ("sites", "lines", "machines", "shifts", "work_orders",
-                             "work_order_logs", "rollup_days")
+                             "work_order_logs", "production_counts", "downtime_events",
+                             "energy_readings", "rollup_days")
                 for table in [getattr(schema, kind)]
             }
     finally:
@@ -221,6 +223,7 @@ def test_demo_if_empty_and_rollups_refresh(run, upgraded, db: Path):
     as_of = "2025-10-15T12:00:00+00:00"
     loaded = run("demo", "--seed", "3", "--days", "10", "--as-of", as_of)
     plant = build_demo_plant(seed=3, days=10, as_of=datetime.fromisoformat(as_of))
+    plant |= build_demo_oee(plant, 3, as_of=datetime.fromisoformat(as_of))
     expected = {kind: len(records) for kind, records in plant.items()}
     assert f"demo plant loaded into organization 'default': {expected}" in " ".join(
         loaded.stderr.split())

@@ -425,3 +425,30 @@ def test_keys_cannot_change_through_patch(plant: TestClient):
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "id"
     response = plant.patch("/api/oee/downtime/reasons/BREAKDOWN", json={"code": "X"})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "code"
+
+
+# ---- snapshots ---------------------------------------------------------------------------------
+
+def test_a_snapshot_keeps_the_result_as_it_was(plant: TestClient):
+    vorne(plant)
+    created = plant.post("/api/oee/snapshots", json={
+        "id": "EARLY-1014", "machine_id": "M1", **SHIFT, "created_by": "supervisor"})
+    assert created.status_code == 201, created.json()
+    snap = created.json()
+    assert (snap["scope"], snap["reference_id"], snap["oee"]) == ("machine", "M1", 74.79)
+    assert snap["planned_production_s"] == 420 * 60 and snap["total_count"] == 19271
+    assert snap["detail"]["availability"] == 88.81
+    # late data changes the live figure, not the snapshot
+    post_events(plant, {"machine_id": "M1", "reason_code": "BREAKDOWN",
+                        "start_time": f"{DAY}T12:00:00", "end_time": f"{DAY}T12:30:00"})
+    live = plant.get("/api/oee/calculate", params={"machine_id": "M1", **SHIFT}).json()
+    assert live["availability"] < 88.81  # (the same output in less run time: same OEE)
+    again = plant.get("/api/oee/snapshots/EARLY-1014").json()
+    assert again["availability"] == 88.81 and again["created_by"] == "supervisor"
+    listed = plant.get("/api/oee/snapshots", params={"scope": "machine"}).json()
+    assert [s["id"] for s in listed["data"]] == ["EARLY-1014"]
+    assert plant.post("/api/oee/snapshots", json={"id": "EARLY-1014", "machine_id": "M1",
+                                                  **SHIFT}).status_code == 409
+    assert plant.get("/api/oee/snapshots/NOPE").status_code == 404
+    bad = plant.post("/api/oee/snapshots", json={"machine_id": "M1", "start": "2025-10-14"})
+    assert bad.status_code == 422

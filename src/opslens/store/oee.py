@@ -195,3 +195,33 @@ def baselines(conn: Connection, org: str) -> list[dict[str, Any]]:
     return _rows(conn, sa.select(*(b.c[f] for f in BASELINE_FIELDS))
                  .where(b.c.organization_id == org)
                  .order_by(b.c.machine_id, b.c.product_id, b.c.effective_date))
+
+
+SNAPSHOT_FIELDS = ("id", "scope", "reference_id", "window_start", "window_end", "snapshot_time",
+                   "availability", "performance", "quality", "oee", "planned_production_s",
+                   "run_s", "ideal_output_s", "total_count", "good_count", "created_by")
+
+
+def insert_snapshot(conn: Connection, org: str, row: dict[str, Any]) -> None:
+    conn.execute(schema.oee_snapshots.insert().values(organization_id=org, **row))
+
+
+def snapshots(conn: Connection, org: str, *, scope: str | None, reference_id: str | None,
+              limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    s = schema.oee_snapshots
+    where = [s.c.organization_id == org]
+    if scope is not None:
+        where.append(s.c.scope == scope)
+    if reference_id is not None:
+        where.append(s.c.reference_id == reference_id)
+    total = conn.execute(sa.select(sa.func.count()).select_from(s).where(*where)).scalar_one()
+    query = (sa.select(*(s.c[f] for f in SNAPSHOT_FIELDS)).where(*where)
+             .order_by(s.c.snapshot_time.desc(), s.c.id).limit(limit).offset(offset))
+    return _rows(conn, query), total
+
+
+def snapshot(conn: Connection, org: str, snapshot_id: str) -> dict[str, Any] | None:
+    s = schema.oee_snapshots
+    rows = _rows(conn, sa.select(*(s.c[f] for f in SNAPSHOT_FIELDS), s.c.detail)
+                 .where(s.c.organization_id == org, s.c.id == snapshot_id))
+    return rows[0] if rows else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse, Response
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
-from opslens.plant import downtime, energy, oee, targets
+from opslens.plant import downtime, energy, oee, snapshots, targets
 from opslens.plant.analytics import AsOfQuery
 from opslens.plant.downtime import ParetoQuery
 from opslens.plant.energy import EnergyQuery
 from opslens.plant.oee import OeeQuery
+from opslens.plant.snapshots import SnapshotRequest
 
 router = APIRouter(prefix="/api/oee", tags=["oee"])
 
@@ -56,6 +57,34 @@ def realtime(machine_id: str, params: Annotated[AsOfQuery, Query()], store: Stor
              org: OrgDep) -> Response:
     as_of = params.resolved_as_of()
     return _json(in_transaction(store, lambda conn: oee.realtime(conn, org, machine_id, as_of)))
+
+
+@router.get("/snapshots", summary="Stored OEE snapshots, newest first")
+def list_snapshots(
+    request: Request, store: StoreDep, org: OrgDep,
+    scope: Literal["machine", "line", "site", "organization", "work_order"] | None = None,
+    reference_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: OutputFormat | None = None,
+) -> Response:
+    body = in_transaction(store, lambda conn: snapshots.list_snapshots(
+        conn, org, scope=scope, reference_id=reference_id, limit=limit, offset=offset))
+    if wants_csv(request, format):
+        return csv_response(body["data"], "oee-snapshots")
+    return _json(body)
+
+
+@router.post("/snapshots", status_code=201,
+             summary="Calculate OEE (same parameters as /calculate) and store it as a snapshot")
+def create_snapshot(body: SnapshotRequest, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: snapshots.create(conn, org, body, _now())),
+                 201)
+
+
+@router.get("/snapshots/{snapshot_id}", summary="One snapshot with its whole result")
+def get_snapshot(snapshot_id: str, store: StoreDep, org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: snapshots.get(conn, org, snapshot_id)))
 
 
 # ---- reason codes (declared before /downtime/{event_id}) --------------------------------------

@@ -452,3 +452,29 @@ def test_a_snapshot_keeps_the_result_as_it_was(plant: TestClient):
     assert plant.get("/api/oee/snapshots/NOPE").status_code == 404
     bad = plant.post("/api/oee/snapshots", json={"machine_id": "M1", "start": "2025-10-14"})
     assert bad.status_code == 422
+
+
+def test_energy_cost_by_time_of_day_period(plant: TestClient):
+    # 10 kWh an hour from 06:00 to 12:00 local; peak 08:00–11:00 at 0.30, else flat 0.10
+    ingest(plant, "energy_readings", [
+        {"machine_id": "M1", "reading_time": f"{DAY}T{h:02d}:00:00", "meter_reading": 10 * h}
+        for h in range(6, 13)])
+    tariff = {"id": "T1", "effective_date": "2025-01-01", "flat_rate": 0.10, "currency": "EUR",
+              "periods": [{"name": "peak", "start": "08:00", "end": "11:00", "rate": 0.30}]}
+    assert ingest(plant, "energy_tariffs", [tariff])["stored"] == 1
+    body = plant.get("/api/oee/energy/cost", params={
+        "machine_id": "M1", "time_period": "custom", "date_from": DAY, "date_to": DAY,
+        "as_of": AS_OF}).json()
+    assert (body["kwh"], body["cost"], body["currency"]) == (60, 12.0, "EUR")
+    assert body["by_period"] == [{"period": "flat", "kwh": 30.0, "cost": 3.0},
+                                 {"period": "peak", "kwh": 30.0, "cost": 9.0}]
+    overlapping = {**tariff, "id": "T2", "periods": [
+        {"name": "a", "start": "08:00", "end": "11:00", "rate": 0.3},
+        {"name": "b", "start": "10:00", "end": "12:00", "rate": 0.2}]}
+    response = plant.post("/api/ingest/energy_tariffs", json=[overlapping])
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "periods"
+
+
+def test_energy_cost_without_a_tariff_says_how_to_add_one(plant: TestClient):
+    response = plant.get("/api/oee/energy/cost", params={"site_id": "S1", "as_of": AS_OF})
+    assert response.status_code == 422 and "energy_tariffs" in response.json()["error"]

@@ -3,6 +3,7 @@ cycle times and energy readings."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal, NotRequired
@@ -12,9 +13,11 @@ from pydantic import AliasChoices, Field, with_config
 from typing_extensions import TypedDict
 
 from opslens.domain.downtime import LOSSES, check_tree
+from opslens.errors import InvalidInput
 from opslens.ingest.kinds import RECORD_CONFIG, Checked, Context, Record, RecordKind, register
 from opslens.ingest.kinds import to_utc as _to_utc
 from opslens.ingest.plant import Id, Name, OptionalId, Timestamp
+from opslens.plant.energy import tariff
 from opslens.store import records, schema
 
 Count = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -378,6 +381,54 @@ class EnergyBaselines(RecordKind):
             out.add(index, {name: r.get(name) for name in (
                 "id", "machine_id", "product_id", "kwh_per_unit", "kwh_per_hour",
                 "effective_date", "notes")})
+        return out
+
+
+@with_config(RECORD_CONFIG)
+class TouPeriodRecord(TypedDict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    start: str
+    end: str
+    rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    weekdays: NotRequired[list[int | str] | str | None]
+
+
+@with_config(RECORD_CONFIG)
+class EnergyTariffRecord(TypedDict):
+    id: Id
+    site_id: NotRequired[OptionalId]
+    effective_date: date
+    flat_rate: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    periods: NotRequired[Annotated[list[TouPeriodRecord] | None, Field(max_length=48)]]
+    currency: NotRequired[Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")]]
+
+
+@register
+class EnergyTariffs(RecordKind):
+    name = "energy_tariffs"
+    table = schema.energy_tariffs
+    model = EnergyTariffRecord
+
+    def check(self, ctx: Context, batch: Sequence[tuple[int, Record]]) -> Checked:
+        out = Checked()
+        sites = records.fetch_by_ids(ctx.conn, schema.sites, ctx.org,
+                                     {r.get("site_id") for _, r in batch} - {None})
+        for index, r in batch:
+            site_id = r.get("site_id") or ""
+            if site_id and site_id not in sites:
+                out.unknown(index, "site_id", "site", site_id)
+                continue
+            periods = [dict(p) for p in r.get("periods") or ()]
+            try:
+                tariff({"effective_date": r["effective_date"], "flat_rate": r["flat_rate"],
+                        "periods": periods})
+            except InvalidInput as exc:
+                out.reject(index, "periods", exc.message)
+                continue
+            out.add(index, {"id": r["id"], "site_id": site_id,
+                            "effective_date": r["effective_date"],
+                            "flat_rate": r["flat_rate"], "periods": json.dumps(periods),
+                            "currency": r.get("currency") or "EUR"})
         return out
 
 

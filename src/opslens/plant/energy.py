@@ -3,6 +3,7 @@ unit and per good unit, against its baseline."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -11,11 +12,13 @@ from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from opslens.domain import energy
+from opslens.domain.calendars import parse_hhmm, parse_weekdays
+from opslens.domain.energy import Tariff, TouPeriod
 from opslens.domain.rounding import round_half_up
 from opslens.domain.time_model import Count, count_share
-from opslens.errors import NotFound
+from opslens.errors import InvalidInput, NotFound
 from opslens.ingest.service import write_one
-from opslens.plant.oee import OeeQuery, window_of
+from opslens.plant.oee import OeeQuery, machines_in_scope, window_of
 from opslens.plant.sites import load_site
 from opslens.store import oee as oee_store
 from opslens.store import plant as plant_store
@@ -83,6 +86,51 @@ def consumption(conn: Connection, org: str, machine_id: str, query: EnergyQuery
         "flagged": any(energy.deviation_flag(v) for v in deviations.values()),
         "granularity": query.granularity,
         "series": series,
+    }
+
+
+def tariff(row: dict[str, Any]) -> Tariff:
+    """The domain tariff of a stored (or checked) row; raises InvalidInput when unsound."""
+    periods = json.loads(row["periods"]) if isinstance(row["periods"], str) else row["periods"]
+    return Tariff(row["effective_date"], row["flat_rate"], tuple(
+        TouPeriod(parse_hhmm(p["start"]), parse_hhmm(p["end"]), p["rate"], p["name"],
+                  parse_weekdays(p.get("weekdays")))
+        for p in periods or ()))
+
+
+def cost(conn: Connection, org: str, query: EnergyQuery) -> dict[str, Any]:
+    """Energy cost of a machine, line, site or the organization over the query's window, by
+    rate period (flat and time-of-day), from each site's tariffs (seed 004 §7.5)."""
+    as_of = query.resolved_as_of()
+    kwh_by: dict[str, float] = {}
+    cost_by: dict[str, float] = {}
+    machines_out, currencies = [], set()
+    for machine in machines_in_scope(conn, org, query):
+        site = load_site(conn, org, machine["site_id"])
+        rows = oee_store.tariffs(conn, org, site.id)
+        if not rows:
+            raise InvalidInput(f"site {site.id!r} has no energy tariff; ingest energy_tariffs "
+                               "(a flat rate, optionally time-of-day periods)",
+                               [{"field": "site_id", "reason": "no tariff"}])
+        currencies |= {r["currency"] for r in rows}
+        window = window_of(conn, org, query, site, as_of)
+        lo, hi = window[0], max(window[0], min(window[1], as_of))
+        known = [r for r in oee_store.readings_around(conn, org, machine["id"], lo, hi)
+                 if r["reading_time"] < as_of]
+        increments = energy.increments(energy.Reading(r["reading_time"], r["kwh_consumed"],
+                                                      r["meter_reading"]) for r in known)
+        bill = energy.cost(increments, [tariff(r) for r in rows], site.tz, (lo, hi))
+        for name, value in bill.kwh_by_period.items():
+            kwh_by[name] = kwh_by.get(name, 0.0) + value
+            cost_by[name] = cost_by.get(name, 0.0) + bill.cost_by_period[name]
+        machines_out.append({"machine_id": machine["id"], "kwh": _kwh(bill.kwh),
+                             "cost": round_half_up(bill.cost, 2)})
+    return {
+        "as_of": as_of, "currency": ", ".join(sorted(currencies)) or None,
+        "kwh": _kwh(sum(kwh_by.values())), "cost": round_half_up(sum(cost_by.values()), 2),
+        "by_period": [{"period": name, "kwh": _kwh(kwh_by[name]),
+                       "cost": round_half_up(cost_by[name], 2)} for name in sorted(kwh_by)],
+        "machines": machines_out,
     }
 
 

@@ -225,3 +225,14 @@ def snapshot(conn: Connection, org: str, snapshot_id: str) -> dict[str, Any] | N
     rows = _rows(conn, sa.select(*(s.c[f] for f in SNAPSHOT_FIELDS), s.c.detail)
                  .where(s.c.organization_id == org, s.c.id == snapshot_id))
     return rows[0] if rows else None
+
+
+def tariffs(conn: Connection, org: str, site_id: str) -> list[dict[str, Any]]:
+    """The site's energy tariffs, else the organization-wide ones (site_id "")."""
+    t = schema.energy_tariffs
+    rows = _rows(conn, sa.select(t.c.id, t.c.site_id, t.c.effective_date, t.c.flat_rate,
+                                 t.c.periods, t.c.currency)
+                 .where(t.c.organization_id == org, t.c.site_id.in_([site_id, ""]))
+                 .order_by(t.c.effective_date))
+    own = [r for r in rows if r["site_id"] == site_id]
+    return own or rows

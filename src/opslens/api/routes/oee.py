@@ -238,6 +238,13 @@ def consumption(machine_id: str, params: Annotated[EnergyQuery, Query()], store:
         conn, org, machine_id, params)))
 
 
+@router.get("/energy/cost",
+            summary="Energy cost of a machine, line, site or organization by rate period")
+def energy_cost(params: Annotated[EnergyQuery, Query()], store: StoreDep, org: OrgDep
+                ) -> Response:
+    return _json(in_transaction(store, lambda conn: energy.cost(conn, org, params)))
+
+
 @router.get("/energy/baselines", summary="Energy baselines (kWh per unit, kWh per hour)")
 def list_baselines(store: StoreDep, org: OrgDep) -> Response:
     return _json(in_transaction(store, lambda conn: energy.list_baselines(conn, org)))

@@ -478,3 +478,33 @@ def test_energy_cost_by_time_of_day_period(plant: TestClient):
 def test_energy_cost_without_a_tariff_says_how_to_add_one(plant: TestClient):
     response = plant.get("/api/oee/energy/cost", params={"site_id": "S1", "as_of": AS_OF})
     assert response.status_code == 422 and "energy_tariffs" in response.json()["error"]
+
+
+# ---- analytics: reliability and bottlenecks ----------------------------------------------------
+
+def test_mtbf_and_mttr_per_machine_from_breakdowns_only(plant: TestClient):
+    post_events(
+        plant,
+        *({"machine_id": "M1", "reason_code": "BREAKDOWN", "start_time": f"{DAY}T0{h}:00:00",
+           "end_time": f"{DAY}T0{h}:10:00"} for h in (7, 8)),
+        {"machine_id": "M1", "reason_code": "MATERIAL", "start_time": f"{DAY}T09:00:00",
+         "end_time": f"{DAY}T09:30:00"},  # an availability loss, not a failure
+    )
+    body = plant.get("/api/oee/analytics/mtbf", params={"line_id": "L1", **SHIFT}).json()
+    m1, m2 = body["machines"]
+    # M1: planned 420 min, down 50 → run 370 min; 2 failures of 10 min
+    assert (m1["machine_id"], m1["failures"], m1["mtbf_minutes"], m1["mttr_minutes"]) == (
+        "M1", 2, 185.0, 10.0)
+    assert (m2["machine_id"], m2["failures"], m2["mtbf_minutes"]) == ("M2", 0, None)
+    assert body["failures"] == 2 and body["mtbf_minutes"] == (370 + 420) / 2
+
+
+def test_the_bottleneck_is_the_machine_with_the_lowest_effective_rate(plant: TestClient):
+    ingest(plant, "production_counts", [
+        {"machine_id": "M1", "timestamp": f"{DAY}T12:00:00", "total": 7000, "good": 7000},
+        {"machine_id": "M2", "timestamp": f"{DAY}T12:00:00", "total": 350, "good": 350}])
+    body = plant.get("/api/oee/analytics/bottlenecks", params={"line_id": "L1", **SHIFT}).json()
+    (line,) = body["lines"]
+    assert line["line_id"] == "L1" and line["bottleneck"] == "M2"
+    assert line["line_rate_per_hour"] == 50.0  # 350 good in 7 planned hours
+    assert [m["machine_id"] for m in line["machines"]] == ["M2", "M1"]

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
-from opslens.plant import downtime, energy, oee, snapshots, targets
+from opslens.plant import downtime, energy, oee, oee_analytics, snapshots, targets
 from opslens.plant.analytics import AsOfQuery
 from opslens.plant.downtime import ParetoQuery
 from opslens.plant.energy import EnergyQuery
@@ -50,6 +50,20 @@ def _now() -> datetime:
 @router.get("/calculate", summary="OEE of a machine, line, site or organization over a window")
 def calculate(params: Annotated[OeeQuery, Query()], store: StoreDep, org: OrgDep) -> Response:
     return _json(in_transaction(store, lambda conn: oee.calculate(conn, org, params)))
+
+
+@router.get("/analytics/mtbf", summary="MTBF and MTTR of the scope and of each machine")
+def analytics_mtbf(params: Annotated[OeeQuery, Query()], store: StoreDep, org: OrgDep
+                   ) -> Response:
+    return _json(in_transaction(store, lambda conn: oee_analytics.mtbf(conn, org, params)))
+
+
+@router.get("/analytics/bottlenecks",
+            summary="Per line, the machine with the lowest effective rate")
+def analytics_bottlenecks(params: Annotated[OeeQuery, Query()], store: StoreDep, org: OrgDep
+                          ) -> Response:
+    return _json(in_transaction(store, lambda conn: oee_analytics.bottlenecks(
+        conn, org, params)))
 
 
 @router.get("/realtime/{machine_id}", summary="A machine's OEE in its current shift so far")

@@ -508,3 +508,18 @@ def test_the_bottleneck_is_the_machine_with_the_lowest_effective_rate(plant: Tes
     assert line["line_id"] == "L1" and line["bottleneck"] == "M2"
     assert line["line_rate_per_hour"] == 50.0  # 350 good in 7 planned hours
     assert [m["machine_id"] for m in line["machines"]] == ["M2", "M1"]
+
+
+def test_performance_and_quality_of_a_machine(plant: TestClient):
+    vorne(plant)
+    body = plant.get("/api/oee/performance/M1", params=SHIFT).json()
+    assert body["scope"]["id"] == "M1"
+    assert body["units"] == 19271 and body["ideal_cycle_seconds"] == 1.0
+    assert body["actual_cycle_seconds"] == round(373 * 60 / 19271, 3)
+    assert body["performance"] == 86.11
+    assert body["reduced_speed_minutes"] == pytest.approx(373 - 19271 / 60, abs=0.01)
+    assert plant.get("/api/oee/performance/M404", params=SHIFT).status_code == 404
+    q = plant.get("/api/oee/quality/yield", params={"machine_id": "M1", **SHIFT}).json()
+    assert (q["good"], q["scrap"], q["first_pass_yield"], q["scrap_rate"]) == (
+        18848, 423, 97.8, 2.2)
+    assert q["process_defect_minutes"] == pytest.approx(423 / 60, abs=0.01)

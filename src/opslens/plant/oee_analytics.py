@@ -51,3 +51,50 @@ def bottlenecks(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
                     "machines": ranked + [m for m in machines if m not in ranked]})
     return {"scope": result["scope"], "window": result["window"], "as_of": result["as_of"],
             "lines": out}
+
+
+def performance(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
+    """Speed of the scope and of each machine: actual and ideal cycle time per unit, rate per
+    hour of run time, performance, and the speed losses (minor stops, reduced speed)."""
+    result = _per_machine(conn, org, query)
+    return {"scope": result["scope"], "window": result["window"], "as_of": result["as_of"],
+            **_speed(result), "machines": [{"machine_id": m["machine_id"], "name": m["name"],
+                                            **_speed(m)} for m in result["machines"]]}
+
+
+def _speed(r: dict[str, Any]) -> dict[str, Any]:
+    model, total = r["time_model"], r["counts"]["total"]
+    known = total - r["counts"]["without_ideal_cycle_time"]
+    return {
+        "units": total,
+        "actual_cycle_seconds": (round_half_up(model["run_minutes"] * 60 / total, 3)
+                                 if total else None),
+        "ideal_cycle_seconds": (round_half_up(model["ideal_output_minutes"] * 60 / known, 3)
+                                if known else None),
+        "rate_per_hour": r["production_rate_per_hour"],
+        "performance": r["performance"], "performance_raw": r["performance_raw"],
+        "minor_stop_minutes": r["losses"]["minor_stops"]["minutes"],
+        "reduced_speed_minutes": r["losses"]["reduced_speed"]["minutes"],
+    }
+
+
+def quality(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
+    """Yield of the scope and of each machine: good, scrap, rework and startup rejects, first
+    pass yield (good / total), scrap and rework rates, and the quality losses in minutes."""
+    result = _per_machine(conn, org, query)
+    return {"scope": result["scope"], "window": result["window"], "as_of": result["as_of"],
+            **_yield(result), "machines": [{"machine_id": m["machine_id"], "name": m["name"],
+                                            **_yield(m)} for m in result["machines"]]}
+
+
+def _yield(r: dict[str, Any]) -> dict[str, Any]:
+    counts = r["counts"]
+    total = counts["total"]
+
+    def pct(part: float) -> float | None:
+        return round_half_up(100 * part / total, 2) if total else None
+
+    return {**counts, "first_pass_yield": pct(counts["good"]), "scrap_rate": pct(counts["scrap"]),
+            "rework_rate": pct(counts["rework"]),
+            "process_defect_minutes": r["losses"]["process_defects"]["minutes"],
+            "reduced_yield_minutes": r["losses"]["reduced_yield"]["minutes"]}

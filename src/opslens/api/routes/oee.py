@@ -66,6 +66,22 @@ def analytics_bottlenecks(params: Annotated[OeeQuery, Query()], store: StoreDep,
         conn, org, params)))
 
 
+@router.get("/performance/{machine_id}",
+            summary="A machine's cycle times, rate and speed losses over a window")
+def machine_performance(machine_id: str, params: Annotated[OeeQuery, Query()],
+                        store: StoreDep, org: OrgDep) -> Response:
+    query = params.model_copy(update={"machine_id": machine_id, "line_id": None,
+                                      "site_id": None})
+    return _json(in_transaction(store, lambda conn: oee_analytics.performance(conn, org, query)))
+
+
+@router.get("/quality/yield",
+            summary="First pass yield, scrap and rework of the scope and each machine")
+def quality_yield(params: Annotated[OeeQuery, Query()], store: StoreDep, org: OrgDep
+                  ) -> Response:
+    return _json(in_transaction(store, lambda conn: oee_analytics.quality(conn, org, params)))
+
+
 @router.get("/realtime/{machine_id}", summary="A machine's OEE in its current shift so far")
 def realtime(machine_id: str, params: Annotated[AsOfQuery, Query()], store: StoreDep,
              org: OrgDep) -> Response:

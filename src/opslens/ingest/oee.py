@@ -19,11 +19,11 @@ from opslens.ingest.kinds import to_utc as _to_utc
 from opslens.ingest.plant import Id, Name, OptionalId, Timestamp
 from opslens.plant.energy import tariff
 from opslens.store import records, schema
+from opslens.store.oee import ANY_MACHINE
 
 Count = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 OptionalCount = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
 Loss = Literal[LOSSES]  # type: ignore[valid-type]
-ANY_MACHINE = "*"
 
 
 @with_config(RECORD_CONFIG)

@@ -15,10 +15,10 @@ from opslens.domain import energy
 from opslens.domain.calendars import parse_hhmm, parse_weekdays
 from opslens.domain.energy import Tariff, TouPeriod
 from opslens.domain.rounding import round_half_up
-from opslens.domain.time_model import Count, count_share
+from opslens.domain.time_model import count_share
 from opslens.errors import InvalidInput, NotFound
 from opslens.ingest.service import write_one
-from opslens.plant.oee import OeeQuery, machines_in_scope, window_of
+from opslens.plant.oee import OeeQuery, count_of, machines_in_scope, window_of
 from opslens.plant.sites import load_site
 from opslens.store import oee as oee_store
 from opslens.store import plant as plant_store
@@ -32,6 +32,15 @@ def _kwh(value: float | None) -> float | None:
     return None if value is None else round_half_up(value, 3)
 
 
+def _increments(conn: Connection, org: str, machine_id: str, lo: datetime, hi: datetime,
+                 as_of: datetime) -> list[energy.Increment]:
+    """The machine's energy increments that reach into [lo, hi), as known at ``as_of``."""
+    rows = oee_store.readings_around(conn, org, machine_id, lo, hi)
+    return energy.increments(
+        energy.Reading(r["reading_time"], r["kwh_consumed"], r["meter_reading"])
+        for r in rows if r["reading_time"] < as_of)
+
+
 def consumption(conn: Connection, org: str, machine_id: str, query: EnergyQuery
                 ) -> dict[str, Any]:
     """kWh of one machine over the query's window, its series, intensity and baseline."""
@@ -43,14 +52,11 @@ def consumption(conn: Connection, org: str, machine_id: str, query: EnergyQuery
     site = load_site(conn, org, machine["site_id"])
     window = window_of(conn, org, query, site, as_of)
     lo, hi = window[0], max(window[0], min(window[1], as_of))
-    rows = oee_store.readings_around(conn, org, machine_id, lo, hi)
-    known = [r for r in rows if r["reading_time"] < as_of]
-    increments = energy.increments(
-        energy.Reading(r["reading_time"], r["kwh_consumed"], r["meter_reading"]) for r in known)
+    increments = _increments(conn, org, machine_id, lo, hi, as_of)
     kwh = energy.prorate(increments, (lo, hi))
     total = good = 0.0
     for row in oee_store.counts(conn, org, [machine_id], lo, hi):
-        share = count_share(_count(row), (lo, hi))
+        share = count_share(count_of(row), (lo, hi))
         total += share * row["total"]
         good += share * row["good"]
     first_day = lo.astimezone(site.tz).date()
@@ -115,10 +121,7 @@ def cost(conn: Connection, org: str, query: EnergyQuery) -> dict[str, Any]:
         currencies |= {r["currency"] for r in rows}
         window = window_of(conn, org, query, site, as_of)
         lo, hi = window[0], max(window[0], min(window[1], as_of))
-        known = [r for r in oee_store.readings_around(conn, org, machine["id"], lo, hi)
-                 if r["reading_time"] < as_of]
-        increments = energy.increments(energy.Reading(r["reading_time"], r["kwh_consumed"],
-                                                      r["meter_reading"]) for r in known)
+        increments = _increments(conn, org, machine["id"], lo, hi, as_of)
         bill = energy.cost(increments, [tariff(r) for r in rows], site.tz, (lo, hi))
         for name, value in bill.kwh_by_period.items():
             kwh_by[name] = kwh_by.get(name, 0.0) + value
@@ -132,11 +135,6 @@ def cost(conn: Connection, org: str, query: EnergyQuery) -> dict[str, Any]:
                        "cost": round_half_up(cost_by[name], 2)} for name in sorted(kwh_by)],
         "machines": machines_out,
     }
-
-
-def _count(row: dict[str, Any]) -> Count:
-    return Count(counted_at=row["counted_at"], total=row["total"], good=row["good"],
-                 period_start=row["period_start"])
 
 
 def _baseline(rows: list[dict[str, Any]], machine_id: str, day: date) -> dict[str, Any] | None:

@@ -37,7 +37,6 @@ from opslens.plant.sites import Site, load_site
 from opslens.store import oee as oee_store
 from opslens.store import plant as plant_store
 
-SCOPES = ("machine", "line", "site", "organization")
 LOSS_NAMES = ("fully_productive", "breakdowns", "setup_adjustments", "minor_stops",
               "reduced_speed", "process_defects", "reduced_yield")
 Day = date  # the field named `date` below shadows the type in the class body
@@ -251,6 +250,14 @@ def realtime(conn: Connection, org: str, machine_id: str, as_of: datetime,
     }
 
 
+def count_of(row: dict[str, Any]) -> Count:
+    """A stored production count as the time model takes it."""
+    return Count(counted_at=row["counted_at"], total=row["total"], good=row["good"],
+                 scrap=row["scrap"], rework=row["rework"],
+                 startup_rejects=row["startup_rejects"], period_start=row["period_start"],
+                 ideal_cycle_time_s=row["ideal_cycle_time_s"])
+
+
 def site_inputs(conn: Connection, org: str, site: Site, machines: list[dict[str, Any]],
                 window: Interval, as_of: datetime, reasons: Reasons, minor_stop_s: float,
                 work_order_id: str | None = None
@@ -266,11 +273,7 @@ def site_inputs(conn: Connection, org: str, site: Site, machines: list[dict[str,
         for row in oee_store.counts(conn, org, ids, lo, hi):
             if work_order_id is not None and row["work_order_id"] != work_order_id:
                 continue
-            counts[row["machine_id"]].append(Count(
-                counted_at=row["counted_at"], total=row["total"], good=row["good"],
-                scrap=row["scrap"], rework=row["rework"],
-                startup_rejects=row["startup_rejects"], period_start=row["period_start"],
-                ideal_cycle_time_s=row["ideal_cycle_time_s"]))
+            counts[row["machine_id"]].append(count_of(row))
     first = window[0].astimezone(site.tz).date()
     last = (window[1] - timedelta(microseconds=1)).astimezone(site.tz).date()
     shifts = shift_instances(site.shifts, first, max(first, last), site.tz)

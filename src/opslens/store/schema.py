@@ -367,6 +367,89 @@ rollup_days = sa.Table(
     sa.Column("stable_from", TS, nullable=False),
 )
 
+# ---- OEE rollups (seed 004 §3.4) ---------------------------------------------------------------
+
+#: The additive OEE sums of :class:`opslens.domain.oee.OeeInputs`, one column each, so any set
+#: of machine-hours pools exactly by SUM (never an average of OEEs).
+OEE_SUMS = ("all_time_s", "scheduled_s", "planned_downtime_s", "unplanned_downtime_s", "setup_s",
+            "minor_stop_s", "ideal_output_s", "ideal_good_s", "ideal_startup_reject_s",
+            "total_count", "good_count", "scrap_count", "rework_count", "startup_reject_count",
+            "unknown_ideal_count", "failures", "repair_s")
+
+
+def _oee_sums() -> list[sa.Column]:
+    return [sa.Column(name, sa.Integer if name == "failures" else sa.Double, nullable=False)
+            for name in OEE_SUMS]
+
+
+# One row per machine, local hour of its site and shift (the part of the hour a shift covers;
+# shift_id '' for the rest), with the default minor-stop threshold. Rows of a site-hour are
+# only complete when oee_rollup_hours marks it; no primary key, as for wo_segments.
+oee_hours = sa.Table(
+    "oee_hours",
+    metadata,
+    sa.Column(ORG, sa.String(64), nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("machine_id", sa.String(64), nullable=False),
+    sa.Column("hour_start", TS, nullable=False),  # the instant the local hour begins
+    sa.Column("day", sa.Date, nullable=False),  # its local date
+    sa.Column("hour", sa.SmallInteger, nullable=False),  # its local hour of day, 0–23
+    sa.Column("shift_id", sa.String(64), nullable=False),
+    *_oee_sums(),
+)
+
+# Downtime per machine, local hour, reason and the loss it counted as (overlaps resolved,
+# clipped to the hour): seconds, and the stops whose first piece begins in the hour.
+oee_hour_reasons = sa.Table(
+    "oee_hour_reasons",
+    metadata,
+    sa.Column(ORG, sa.String(64), nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("machine_id", sa.String(64), nullable=False),
+    sa.Column("hour_start", TS, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("reason_code", sa.String(64), nullable=False),
+    sa.Column("loss", sa.String(32), nullable=False),
+    sa.Column("seconds", sa.Double, nullable=False),
+    sa.Column("stops", sa.Integer, nullable=False),
+)
+
+# The sums of oee_hours per machine, local day and shift, once every hour of the day is stored.
+oee_days = sa.Table(
+    "oee_days",
+    metadata,
+    sa.Column(ORG, sa.String(64), nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("machine_id", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("shift_id", sa.String(64), nullable=False),
+    *_oee_sums(),
+)
+
+# Which site-hours and site-days have complete rows above, and from which as_of they hold.
+oee_rollup_hours = sa.Table(
+    "oee_rollup_hours",
+    metadata,
+    _org(),
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("hour_start", TS, primary_key=True),
+    sa.Column("hour_end", TS, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("stable_from", TS, nullable=False),
+    sa.Column("computed_at", TS, nullable=False),
+)
+oee_rollup_days = sa.Table(
+    "oee_rollup_days",
+    metadata,
+    _org(),
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("day_start", TS, nullable=False),
+    sa.Column("day_end", TS, nullable=False),
+    sa.Column("stable_from", TS, nullable=False),
+    sa.Column("computed_at", TS, nullable=False),
+)
+
 # Secondary indexes help PostgreSQL; DuckDB prunes by zone maps and its ART indexes would slow
 # bulk ingest, so migrations create these on PostgreSQL only.
 POSTGRES_INDEXES = (
@@ -382,4 +465,7 @@ POSTGRES_INDEXES = (
     ("ix_downtime_events_site_start", "downtime_events", (ORG, "site_id", "start_time")),
     ("ix_production_counts_site_at", "production_counts", (ORG, "site_id", "counted_at")),
     ("ix_energy_readings_site_time", "energy_readings", (ORG, "site_id", "reading_time")),
+    ("ix_oee_hours_site_hour", "oee_hours", (ORG, "site_id", "hour_start")),
+    ("ix_oee_hour_reasons_site_hour", "oee_hour_reasons", (ORG, "site_id", "hour_start")),
+    ("ix_oee_days_site_day", "oee_days", (ORG, "site_id", "day")),
 )

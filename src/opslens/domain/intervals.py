@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,7 @@ __all__ = [
     "clip",
     "intersect",
     "local_day_bounds",
+    "local_hours",
     "local_to_utc",
     "measure",
     "measure_hours",
@@ -395,3 +397,38 @@ def split_by_windows(
         if piece is not None:
             pieces.append((key, piece))
     return pieces
+
+
+
+_QUARTER = timedelta(minutes=15)
+
+
+def local_hours(interval: Interval, tz: ZoneInfo) -> list[Interval]:
+    """The local clock hours of ``tz`` that ``interval`` reaches, as UTC ``(start, end)``.
+
+    A local hour begins where the wall clock shows ``HH:00``; the hours tile time, so a DST
+    day has 23 or 25 of them, and in a zone offset by a half hour they begin at ``:30`` UTC.
+    Every zone's offset is a multiple of 15 minutes, so boundaries are sought on quarters.
+
+    Examples
+    --------
+    >>> ny = ZoneInfo("America/New_York")
+    >>> len(local_hours(local_day_bounds(date(2025, 11, 2), ny), ny))
+    25
+    >>> t = datetime(2025, 1, 1, 0, 10, tzinfo=UTC)
+    >>> [(s.strftime("%H:%M"), e.strftime("%H:%M"))
+    ...  for s, e in local_hours((t, t + timedelta(minutes=30)), ZoneInfo("Asia/Kolkata"))]
+    [('23:30', '00:30'), ('00:30', '01:30')]
+    """
+    start, end = _checked(interval)
+    if start >= end:
+        return []
+    t = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
+    while t.astimezone(tz).minute != 0:
+        t -= _QUARTER
+    boundaries = [t]
+    while boundaries[-1] < end:
+        t += _QUARTER
+        if t.astimezone(tz).minute == 0:
+            boundaries.append(t)
+    return list(pairwise(boundaries))

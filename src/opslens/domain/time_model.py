@@ -13,7 +13,9 @@ From the machine's shift calendar, its stops (already resolved so none overlap, 
 The window ends at ``as_of`` at the latest: time that has not happened yet is not planned
 production time, and counts and stops after ``as_of`` are not yet known. A count with a
 ``period_start`` was made over ``[period_start, counted_at)`` and is pro-rated by the share of
-that period inside the window; a count without one is a point at ``counted_at``.
+that period inside the window; a count without one is a point at ``counted_at``. A count is
+known from its ``counted_at`` on (a count reported at 11:30 for 10:30–11:30 adds nothing at
+11:00).
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ def machine_inputs(
     sums = dict(total=0.0, good=0.0, scrap=0.0, rework=0.0, startup=0.0, ideal_total=0.0,
                 ideal_good=0.0, ideal_startup=0.0, unknown=0.0)
     for count in counts:
+        if count.counted_at > as_of:  # reported later: not yet known
+            continue
         share = count_share(count, (lo, hi))
         if share == 0:
             continue

@@ -29,7 +29,7 @@ from opslens.ingest.kinds import (
     invalid_batch,
     validate_models,
 )
-from opslens.plant import rollups
+from opslens.plant import oee_rollups, rollups
 from opslens.plant.reasons import ensure_standard_reasons
 from opslens.store import records, timelines
 from opslens.store.engine import Store
@@ -156,9 +156,15 @@ def _write(
     if checked.work_orders:
         batch = timelines.load(conn, checked.work_orders)
         before = timelines.spans(conn, org, batch)
+    oee_reach = oee_rollups.spans(conn, org, kind.name, checked.rows)  # before the write
     records.upsert(conn, kind.table, checked.rows, {"organization_id": org, "updated_at": now})
     if checked.work_orders:
         timelines.rebuild(conn, org, batch)
         touched = rollups.invalidate(conn, org, before + timelines.spans(conn, org, batch))
     rollups.merge(touched, rollups.invalidate_sites(conn, org, checked.sites))
+    rollups.merge(touched, oee_rollups.invalidate(conn, org, oee_reach))
+    if kind.name in oee_rollups.CONFIG_KINDS and checked.rows:
+        oee_rollups.forget(conn, org)
+    elif checked.sites:
+        oee_rollups.forget(conn, org, checked.sites)
     return touched

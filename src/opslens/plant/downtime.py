@@ -11,10 +11,10 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
-from opslens.domain.downtime import clip_pieces, resolve, stop_loss
 from opslens.errors import Conflict, NotFound
 from opslens.ingest.service import write_changes, write_one
-from opslens.plant.oee import OeeQuery, Reasons, machines_in_scope, window_of
+from opslens.plant import oee_rollups
+from opslens.plant.oee import OeeQuery, machines_in_scope, window_of
 from opslens.plant.reasons import ensure_standard_reasons
 from opslens.plant.sites import load_site
 from opslens.store import oee as oee_store
@@ -85,8 +85,10 @@ def update_event(conn: Connection, org: str, event_id: str, changes: dict[str, A
 
 
 def delete_event(conn: Connection, org: str, event_id: str) -> None:
-    get_event(conn, org, event_id)
+    event = get_event(conn, org, event_id)
     oee_store.delete_event(conn, org, event_id)
+    oee_rollups.invalidate(conn, org, [(event["site_id"], event["start_time"],
+                                        event["end_time"])])
     records.bump_data_version(conn, org)
 
 
@@ -108,46 +110,39 @@ class ParetoQuery(OeeQuery):
 
 
 def pareto(conn: Connection, org: str, query: ParetoQuery) -> dict[str, Any]:
-    """Downtime minutes and stop counts per reason (or loss, or machine) inside the window,
-    overlaps resolved, ranked by duration and by frequency with cumulative shares."""
+    """Downtime minutes per reason (or loss, or machine) inside the window, overlaps resolved,
+    and the stops that began in it, ranked by duration and by frequency with cumulative
+    shares (served from the hourly rollups where they hold)."""
     as_of = query.resolved_as_of()
-    reasons = Reasons.load(conn, org)
     descriptions = {r["code"]: r["description"] for r in oee_store.reasons(conn, org)}
     minutes: dict[str, float] = defaultdict(float)
-    stops: dict[str, set[str]] = defaultdict(set)
-    by_site: dict[str, list[str]] = defaultdict(list)
+    stops: dict[str, int] = defaultdict(int)
+    by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for machine in machines_in_scope(conn, org, query):
-        by_site[machine["site_id"]].append(machine["id"])
-    for site_id, ids in sorted(by_site.items()):
+        by_site[machine["site_id"]].append(machine)
+    for site_id, machines in sorted(by_site.items()):
         site = load_site(conn, org, site_id)
-        lo, hi = window_of(conn, org, query, site, as_of)
-        hi = min(hi, as_of)
-        if hi <= lo:
-            continue
-        per_machine: dict[str, list] = defaultdict(list)
-        for row in oee_store.stops(conn, org, ids, lo, hi):
-            per_machine[row["machine_id"]].append(reasons.stop(row))
-        for machine_id, machine_stops in per_machine.items():
-            for piece in clip_pieces(resolve(machine_stops, as_of), (lo, hi)):
-                loss = stop_loss(piece.stop, as_of, query.minor_stop_seconds)
-                if loss == "planned" and not query.include_planned:
-                    continue
-                key = {"reason": piece.stop.reason_code, "loss": loss,
-                       "machine": machine_id}[query.group_by]
-                minutes[key] += (piece.end - piece.start).total_seconds() / 60
-                stops[key].add(piece.stop.id)
+        window = window_of(conn, org, query, site, as_of)
+        coverage = oee_rollups.cover(conn, org, site, machines, window, as_of,
+                                     minor_stop_s=query.minor_stop_seconds)
+        found = oee_rollups.downtime(conn, org, coverage, ("machine_id",))
+        for (machine_id, code, loss), (seconds, begun) in found.items():
+            if loss == "planned" and not query.include_planned:
+                continue
+            key = {"reason": code, "loss": loss, "machine": machine_id}[query.group_by]
+            minutes[key] += seconds / 60
+            stops[key] += begun
     return {
         "group_by": query.group_by,
         "total_minutes": round(sum(minutes.values()), 2),
-        "total_stops": sum(len(v) for v in stops.values()),
-        "by_duration": _ranked({k: v for k, v in minutes.items()}, stops, descriptions,
-                               "minutes"),
-        "by_frequency": _ranked({k: float(len(v)) for k, v in stops.items()}, stops,
-                                descriptions, "stops"),
+        "total_stops": sum(stops.values()),
+        "by_duration": _ranked(dict(minutes), stops, descriptions, "minutes"),
+        "by_frequency": _ranked({k: float(v) for k, v in stops.items()}, stops, descriptions,
+                                "stops"),
     }
 
 
-def _ranked(values: dict[str, float], stops: dict[str, set[str]],
+def _ranked(values: dict[str, float], stops: dict[str, int],
             descriptions: dict[str, str], measure: str) -> list[dict[str, Any]]:
     total = sum(values.values())
     out, running = [], 0.0
@@ -155,7 +150,7 @@ def _ranked(values: dict[str, float], stops: dict[str, set[str]],
         running += value
         out.append({"key": key, "description": descriptions.get(key),
                     measure: round(value, 2) if measure == "minutes" else int(value),
-                    "stops": len(stops[key]),
+                    "stops": stops.get(key, 0),
                     "share": round(100 * value / total, 2) if total else None,
                     "cumulative_share": round(100 * running / total, 2) if total else None})
     return out

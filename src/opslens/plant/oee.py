@@ -9,11 +9,10 @@ are pooled from those sums, never averaged.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy.engine import Connection
 
 from opslens.domain import oee as formulas
@@ -21,18 +20,15 @@ from opslens.domain import reliability
 from opslens.domain.calendars import shift_at, shift_instances
 from opslens.domain.downtime import (
     DEFAULT_MINOR_STOP_S,
-    Stop,
-    failure_codes,
-    reason_depths,
     resolve,
 )
 from opslens.domain.intervals import Interval, local_day_bounds
-from opslens.domain.periods import local_today, resolve_period
+from opslens.domain.periods import EARLIEST, LATEST, check_day, local_today, resolve_period
 from opslens.domain.rounding import round_half_up
-from opslens.domain.time_model import Count, machine_inputs
 from opslens.errors import InvalidInput, NotFound
-from opslens.plant import targets
+from opslens.plant import oee_rollups, targets
 from opslens.plant.analytics import AsOfQuery, PeriodName
+from opslens.plant.oee_rollups import Reasons
 from opslens.plant.sites import Site, load_site
 from opslens.store import oee as oee_store
 from opslens.store import plant as plant_store
@@ -40,6 +36,8 @@ from opslens.store import plant as plant_store
 LOSS_NAMES = ("fully_productive", "breakdowns", "setup_adjustments", "minor_stops",
               "reduced_speed", "process_defects", "reduced_yield")
 Day = date  # the field named `date` below shadows the type in the class body
+#: The longest window of one query: each of its hours is read or computed (about 3 years).
+MAX_WINDOW = timedelta(days=1100)
 
 
 class OeeQuery(AsOfQuery):
@@ -61,6 +59,19 @@ class OeeQuery(AsOfQuery):
                                       description="Stops shorter than this are minor stops.")
     include_machines: bool = Field(True, description="Add each machine's own result.")
 
+    @field_validator("start", "end", "date", "date_from", "date_to")
+    @classmethod
+    def _in_calendar(cls, value: date | None, info) -> date | None:
+        if value is None:
+            return None
+        try:
+            check_day(value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo
+                      else value, info.field_name)
+        except (InvalidInput, OverflowError) as exc:
+            raise ValueError(f"out of range: use a date between {EARLIEST} and "
+                             f"{LATEST}") from exc
+        return value
+
     @model_validator(mode="after")
     def _one_window(self) -> OeeQuery:
         given = [name for name, on in (
@@ -76,6 +87,7 @@ class OeeQuery(AsOfQuery):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} needs a UTC offset, e.g. 2025-10-14T06:00:00+02:00")
+
         if self.start is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         if self.shift_id is not None and self.date is None:
@@ -91,23 +103,6 @@ class OeeQuery(AsOfQuery):
             if value is not None:
                 return kind, value
         return "organization", ""
-
-
-@dataclass(frozen=True)
-class Reasons:
-    depths: dict[str, int]
-    failures: frozenset[str]
-
-    @classmethod
-    def load(cls, conn: Connection, org: str) -> Reasons:
-        parents = {r["code"]: r["parent_code"] for r in oee_store.reasons(conn, org)}
-        return cls(reason_depths(parents), failure_codes(parents))
-
-    def stop(self, row: dict[str, Any]) -> Stop:
-        return Stop(id=row["id"], start=row["start_time"], end=row["end_time"],
-                    reason_code=row["reason_code"], planned=bool(row["planned"]),
-                    loss=row["loss"], depth=self.depths.get(row["reason_code"], 0),
-                    failure=row["reason_code"] in self.failures)
 
 
 def machines_in_scope(conn: Connection, org: str, query: OeeQuery) -> list[dict[str, Any]]:
@@ -131,6 +126,10 @@ def window_of(conn: Connection, org: str, query: OeeQuery, site: Site, as_of: da
               ) -> Interval:
     """The query's window as real instants, in this site's calendar."""
     if query.start is not None:
+        if query.end - query.start > MAX_WINDOW:
+            raise InvalidInput(f"a window may span at most {MAX_WINDOW.days} days; use "
+                               "/api/oee/analytics/trends for longer histories",
+                               [{"field": "end", "reason": "window too long"}])
         return query.start, query.end
     if query.work_order_id is not None:
         order = plant_store.work_orders_by_id(conn, org, [query.work_order_id])[0]
@@ -147,6 +146,9 @@ def window_of(conn: Connection, org: str, query: OeeQuery, site: Site, as_of: da
                            "(not one of its weekdays)")
     period = resolve_period(query.time_period or "today", local_today(as_of, site.tz),
                             query.date_from, query.date_to)
+    if len(period) > MAX_WINDOW.days:
+        raise InvalidInput(f"a period may span at most {MAX_WINDOW.days} days, not "
+                           f"{len(period)}", [{"field": "date_from", "reason": "too long"}])
     return (local_day_bounds(period.start, site.tz)[0],
             local_day_bounds(period.end, site.tz)[1])
 
@@ -155,17 +157,17 @@ def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
     """OEE of the query's scope and window: pooled result, losses, reliability, machines."""
     as_of = query.resolved_as_of()
     machines = machines_in_scope(conn, org, query)
-    reasons = Reasons.load(conn, org)
     by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for machine in machines:
         by_site[machine["site_id"]].append(machine)
     per_machine: list[tuple[dict[str, Any], formulas.OeeInputs]] = []
     windows: dict[str, Interval] = {}
+    sites: dict[str, Site] = {}
     for site_id, site_machines in sorted(by_site.items()):
-        site = load_site(conn, org, site_id)
+        site = sites[site_id] = load_site(conn, org, site_id)
         window = windows[site_id] = window_of(conn, org, query, site, as_of)
-        per_machine += site_inputs(conn, org, site, site_machines, window, as_of, reasons,
-                                   query.minor_stop_seconds, query.work_order_id)
+        per_machine += machine_sums(conn, org, site, site_machines, window, as_of,
+                                    query.minor_stop_seconds, query.work_order_id)
     pooled = sum((inputs for _, inputs in per_machine), formulas.OeeInputs())
     kind, ref = query.scope
     starts = [w[0] for w in windows.values()]
@@ -178,7 +180,7 @@ def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
         "machine_count": len(machines),
         **serialize(pooled),
     }
-    out["targets"] = _against_targets(conn, org, query, machines, windows, out)
+    out["targets"] = _against_targets(conn, org, query, machines, sites, windows, out)
     if query.include_machines:
         out["machines"] = [{"machine_id": m["id"], "name": m["name"], "line_id": m["line_id"],
                             "site_id": m["site_id"], **serialize(inputs)}
@@ -187,7 +189,8 @@ def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
 
 
 def _against_targets(conn: Connection, org: str, query: OeeQuery,
-                     machines: list[dict[str, Any]], windows: dict[str, Interval],
+                     machines: list[dict[str, Any]], sites: dict[str, Site],
+                     windows: dict[str, Interval],
                      result: dict[str, Any]) -> dict[str, Any] | None:
     """The target in force for the scope on the window's last day, and the result against it
     (percentage points; met when the actual reaches the target)."""
@@ -202,7 +205,7 @@ def _against_targets(conn: Connection, org: str, query: OeeQuery,
         levels["line"], levels["site"] = ref, first["site_id"]
     elif kind == "site":
         levels["site"] = ref
-    site = load_site(conn, org, first["site_id"])
+    site = sites[first["site_id"]]
     end = min(windows[first["site_id"]][1], result["as_of"])
     day = (end - timedelta(microseconds=1)).astimezone(site.tz).date()
     target = targets.target_for(oee_store.targets(conn, org), levels, day)
@@ -250,36 +253,16 @@ def realtime(conn: Connection, org: str, machine_id: str, as_of: datetime,
     }
 
 
-def count_of(row: dict[str, Any]) -> Count:
-    """A stored production count as the time model takes it."""
-    return Count(counted_at=row["counted_at"], total=row["total"], good=row["good"],
-                 scrap=row["scrap"], rework=row["rework"],
-                 startup_rejects=row["startup_rejects"], period_start=row["period_start"],
-                 ideal_cycle_time_s=row["ideal_cycle_time_s"])
-
-
-def site_inputs(conn: Connection, org: str, site: Site, machines: list[dict[str, Any]],
-                window: Interval, as_of: datetime, reasons: Reasons, minor_stop_s: float,
-                work_order_id: str | None = None
-                ) -> list[tuple[dict[str, Any], formulas.OeeInputs]]:
-    """Each machine's sums over ``window`` (one query for stops, one for counts)."""
-    lo, hi = window[0], min(window[1], as_of)
-    ids = [m["id"] for m in machines]
-    stops: dict[str, list[Stop]] = defaultdict(list)
-    counts: dict[str, list[Count]] = defaultdict(list)
-    if hi > lo:
-        for row in oee_store.stops(conn, org, ids, lo, hi):
-            stops[row["machine_id"]].append(reasons.stop(row))
-        for row in oee_store.counts(conn, org, ids, lo, hi):
-            if work_order_id is not None and row["work_order_id"] != work_order_id:
-                continue
-            counts[row["machine_id"]].append(count_of(row))
-    first = window[0].astimezone(site.tz).date()
-    last = (window[1] - timedelta(microseconds=1)).astimezone(site.tz).date()
-    shifts = shift_instances(site.shifts, first, max(first, last), site.tz)
-    return [(m, machine_inputs(window, shifts, resolve(stops[m["id"]], as_of), counts[m["id"]],
-                               as_of, minor_stop_s))
-            for m in machines]
+def machine_sums(conn: Connection, org: str, site: Site, machines: list[dict[str, Any]],
+                 window: Interval, as_of: datetime, minor_stop_s: float,
+                 work_order_id: str | None = None
+                 ) -> list[tuple[dict[str, Any], formulas.OeeInputs]]:
+    """Each machine's sums over ``window``: stored hours and days where they hold, the rest
+    computed (:func:`opslens.plant.oee_rollups.cover`)."""
+    coverage = oee_rollups.cover(conn, org, site, machines, window, as_of,
+                                 minor_stop_s=minor_stop_s, work_order_id=work_order_id)
+    sums = oee_rollups.pooled(conn, org, coverage, ("machine_id",))
+    return [(m, sums.get((m["id"],), formulas.OeeInputs())) for m in machines]
 
 
 def _pct(value: float | None) -> float | None:
@@ -290,12 +273,8 @@ def _minutes(seconds: float) -> float:
     return round_half_up(seconds / 60, 2)
 
 
-def serialize(inputs: formulas.OeeInputs) -> dict[str, Any]:
-    """One result as the API shows it: percentages (2 decimals), minutes, counts."""
+def _ratios(inputs: formulas.OeeInputs) -> dict[str, Any]:
     result = formulas.evaluate(inputs)
-    losses = formulas.six_big_losses(inputs)
-    shares = losses.shares or {}
-    run_s = inputs.run_s
     return {
         "oee": _pct(result.oee),
         "availability": _pct(result.availability),
@@ -305,6 +284,28 @@ def serialize(inputs: formulas.OeeInputs) -> dict[str, Any]:
         "quality": _pct(result.quality),
         "teep": _pct(result.teep),
         "utilization": _pct(result.utilization),
+    }
+
+
+def summary(inputs: formulas.OeeInputs) -> dict[str, Any]:
+    """The short form of a result, for the points of trends and comparisons."""
+    return {
+        **_ratios(inputs),
+        "planned_production_minutes": _minutes(inputs.planned_production_s),
+        "run_minutes": _minutes(inputs.run_s),
+        "unplanned_downtime_minutes": _minutes(inputs.unplanned_downtime_s),
+        "counts": {name: round_half_up(getattr(inputs, f"{name}_count"), 3)
+                   for name in ("total", "good", "scrap")},
+    }
+
+
+def serialize(inputs: formulas.OeeInputs) -> dict[str, Any]:
+    """One result as the API shows it: percentages (2 decimals), minutes, counts."""
+    losses = formulas.six_big_losses(inputs)
+    shares = losses.shares or {}
+    run_s = inputs.run_s
+    return {
+        **_ratios(inputs),
         "time_model": {
             "all_time_minutes": _minutes(inputs.all_time_s),
             "scheduled_minutes": _minutes(inputs.scheduled_s),

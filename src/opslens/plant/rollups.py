@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 
 from opslens.errors import NotFound
+from opslens.plant import oee_rollups
 from opslens.plant.sites import Site, load_site
 from opslens.store import plant as plant_store
 from opslens.store import rollups as rollup_store
@@ -143,8 +144,9 @@ def merge(into: Touched, other: Touched) -> None:
 def refresh_touched(store: Store, org: str, touched: Touched, horizon_days: int = 400,
                     now: datetime | None = None,
                     on_site: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Compute and store the ended days of each site's range that lack a rollup (reads
-    would do it on demand), at most ``horizon_days`` back; days computed per site."""
+    """Compute and store the ended days of each site's range that lack a rollup, and its
+    OEE hours (reads would do both on demand), at most ``horizon_days`` back; machine-days
+    computed per site."""
     now = now or datetime.now(UTC)
     computed: dict[str, int] = {}
     for site_id, (first, last) in sorted(touched.items()):
@@ -157,6 +159,8 @@ def refresh_touched(store: Store, org: str, touched: Touched, horizon_days: int 
             start = max(first or date.min, today - timedelta(days=horizon_days))
             end = min(last or today, today)
             computed[site_id] = refresh(conn, org, site, start, end, now) if start <= end else 0
+            if start <= end:
+                oee_rollups.refresh(conn, org, site, start, end, now)
         if on_site:
             on_site(site_id, computed[site_id])
     return computed

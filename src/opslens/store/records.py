@@ -40,7 +40,8 @@ def upsert(
     Every row carries every column of ``table`` except the ``constants``: columns with one
     value for the whole batch (the organization, the time of the write), given once. DuckDB
     takes the rows as one Arrow table (an order of magnitude faster than parameter batches)
-    and the constants as parameters; PostgreSQL takes multi-row VALUES.
+    and the constants as parameters; PostgreSQL takes multi-row VALUES. A table without a
+    primary key (a derived one) is plainly inserted into.
     """
     if not rows:
         return 0
@@ -52,6 +53,8 @@ def upsert(
                             if c.name not in constants])
         arrow = pa.Table.from_pylist(list(rows), schema=schema)  # one pass, in C++
         _duckdb_upsert_arrow(conn, table, arrow, constants, keys, others)
+    elif not keys:
+        conn.execute(table.insert(), [{**row, **constants} for row in rows])
     else:
         statement = pg_insert(table)
         update = {name: statement.excluded[name] for name in others}
@@ -78,7 +81,8 @@ def _duckdb_upsert_arrow(
         # Table and column names come from the schema, never from input.
         raw.execute(
             f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {values} FROM {view} ON CONFLICT ({', '.join(keys)}) {action}",
+            f"SELECT {values} FROM {view} "
+            + (f"ON CONFLICT ({', '.join(keys)}) {action}" if keys else ""),
             constants,
         )
     finally:

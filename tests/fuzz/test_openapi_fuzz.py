@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from opslens.api.app import create_app
+from opslens.ingest.oee_logs import EVENT_TYPES
 from opslens.ingest.service import ingest
 from opslens.plant.demo import build_demo_plant
 from opslens.settings import Settings
@@ -41,12 +42,33 @@ BASE = "http://testserver"
 @pytest.fixture(scope="module")
 def client():
     as_of = datetime(2025, 10, 15, 12, tzinfo=UTC)
-    for kind, records in build_demo_plant(seed=5, days=8, as_of=as_of).items():
+    plant = build_demo_plant(seed=5, days=8, as_of=as_of)
+    for kind, records in (plant | _oee_logs(plant["work_orders"][:200])).items():
         ingest(_STORE, "default", kind, [records])
     with TestClient(APP, base_url=BASE) as test_client:
         yield test_client
     _STORE.dispose()
     shutil.rmtree(_DIR, ignore_errors=True)
+
+
+def _oee_logs(orders: list[dict]) -> dict[str, list[dict]]:
+    """Sample records of the kinds the demo plant does not make: per work order, a
+    performance log over its first hour and a quality event of each type in turn."""
+    logs, events = [], []
+    for i, order in enumerate(orders):
+        start = datetime.fromisoformat(order["start_time"])
+        logs.append({"id": f"PL{i}", "machine_id": order["machine_id"],
+                     "work_order_id": order["id"], "period_start": start.isoformat(),
+                     "logged_at": (start + timedelta(hours=1)).isoformat(),
+                     "actual_cycle_time_s": 20 + i % 50, "units_produced": i % 7 * 10,
+                     "target_cycle_time_s": None if i % 3 else 40})
+        events.append({"id": f"QE{i}", "machine_id": order["machine_id"],
+                       "work_order_id": order["id"], "quantity": i % 5,
+                       "occurred_at": (start + timedelta(minutes=30)).isoformat(),
+                       "event_type": EVENT_TYPES[i % len(EVENT_TYPES)],
+                       "reason_code": None if i % 4 == 0 else f"R{i % 3}",
+                       "defect_type": None if i % 5 == 0 else f"D{i % 2}"})
+    return {"performance_logs": logs, "quality_events": events}
 
 
 @schema.parametrize()

@@ -4,7 +4,7 @@ times, downtime events by id."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,28 +58,40 @@ def stops(conn: Connection, org: str, machine_ids: Sequence[str], lo: datetime, 
     return _rows(conn, query)
 
 
+def with_ideal_cycle_time(table: sa.Table, *columns) -> sa.Select:
+    """Select ``columns`` of ``table`` (rows with machine_id and product_id) with the ideal
+    cycle time in force for each row as ``ideal_cycle_time_s``: the product's on that
+    machine, else the product's on any machine, else the machine's own (None when none)."""
+    m = schema.machines
+    own = schema.ideal_cycle_times.alias("own")
+    anywhere = schema.ideal_cycle_times.alias("anywhere")
+    return (
+        sa.select(*columns,
+                  sa.func.coalesce(own.c.ideal_cycle_time_s, anywhere.c.ideal_cycle_time_s,
+                                   m.c.ideal_cycle_time_s).label("ideal_cycle_time_s"))
+        .select_from(table)
+        .outerjoin(m, sa.and_(m.c.organization_id == table.c.organization_id,
+                              m.c.id == table.c.machine_id))
+        .outerjoin(own, sa.and_(own.c.organization_id == table.c.organization_id,
+                                own.c.product_id == table.c.product_id,
+                                own.c.machine_id == table.c.machine_id))
+        .outerjoin(anywhere, sa.and_(anywhere.c.organization_id == table.c.organization_id,
+                                     anywhere.c.product_id == table.c.product_id,
+                                     anywhere.c.machine_id == ANY_MACHINE))
+    )
+
+
 def counts(conn: Connection, org: str, machine_ids: Sequence[str], lo: datetime, hi: datetime
            ) -> list[dict[str, Any]]:
     """Production counts of the machines that fall in [lo, hi) or whose period reaches into
-    it, each with its ideal cycle time: the product's on that machine, else the product's on
-    any machine, else the machine's own (None when none is known)."""
+    it, each with its ideal cycle time (:func:`with_ideal_cycle_time`)."""
     if not machine_ids:
         return []
-    c, m = schema.production_counts, schema.machines
-    own = schema.ideal_cycle_times.alias("own")
-    anywhere = schema.ideal_cycle_times.alias("anywhere")
+    c = schema.production_counts
     query = (
-        sa.select(c.c.machine_id, c.c.counted_at, c.c.period_start, c.c.total, c.c.good,
-                  c.c.scrap, c.c.rework, c.c.startup_rejects, c.c.work_order_id, c.c.product_id,
-                  sa.func.coalesce(own.c.ideal_cycle_time_s, anywhere.c.ideal_cycle_time_s,
-                                   m.c.ideal_cycle_time_s).label("ideal_cycle_time_s"))
-        .join(m, sa.and_(m.c.organization_id == c.c.organization_id, m.c.id == c.c.machine_id))
-        .outerjoin(own, sa.and_(own.c.organization_id == c.c.organization_id,
-                                own.c.product_id == c.c.product_id,
-                                own.c.machine_id == c.c.machine_id))
-        .outerjoin(anywhere, sa.and_(anywhere.c.organization_id == c.c.organization_id,
-                                     anywhere.c.product_id == c.c.product_id,
-                                     anywhere.c.machine_id == ANY_MACHINE))
+        with_ideal_cycle_time(c, c.c.machine_id, c.c.counted_at, c.c.period_start, c.c.total,
+                              c.c.good, c.c.scrap, c.c.rework, c.c.startup_rejects,
+                              c.c.work_order_id, c.c.product_id)
         .where(c.c.organization_id == org, _machine_filter(c, machine_ids),
                sa.or_(sa.and_(c.c.counted_at >= lo, c.c.counted_at < hi),
                       sa.and_(c.c.period_start.is_not(None), c.c.period_start < hi,
@@ -236,3 +248,57 @@ def tariffs(conn: Connection, org: str, site_id: str) -> list[dict[str, Any]]:
                  .order_by(t.c.effective_date))
     own = [r for r in rows if r["site_id"] == site_id]
     return own or rows
+
+
+def _nearest_readings(conn: Connection, org: str, machine_ids: Sequence[str], where: list,
+                      latest: bool) -> dict[str, dict[str, Any]]:
+    """Per machine, its latest (or earliest) energy reading that matches ``where``."""
+    r = schema.energy_readings
+    order = r.c.reading_time.desc() if latest else r.c.reading_time.asc()
+    rank = sa.func.row_number().over(partition_by=r.c.machine_id, order_by=order).label("rank")
+    ranked = (sa.select(*(r.c[f] for f in READING_FIELDS), rank)
+              .where(r.c.organization_id == org, _machine_filter(r, machine_ids), *where)
+              .subquery())
+    rows = _rows(conn, sa.select(*(ranked.c[f] for f in READING_FIELDS))
+                 .where(ranked.c.rank == 1))
+    return {row["machine_id"]: row for row in rows}
+
+
+def readings_around_machines(conn: Connection, org: str, machine_ids: Sequence[str],
+                             lo: datetime, hi: datetime, until: datetime,
+                             near: timedelta = timedelta(days=7)
+                             ) -> dict[str, list[dict[str, Any]]]:
+    """What :func:`readings_around` gives, for many machines in a few queries: each machine's
+    readings in [lo, hi) in time order, with the last one before lo and the first at or after hi
+    (but before ``until``, the instant after which readings are not yet known).
+
+    Neighbours are sought within ``near`` of the window first and further only for the machines
+    that have none that close, so a query never ranks a machine's whole history needlessly."""
+    if not machine_ids:
+        return {}
+    r = schema.energy_readings
+    t = r.c.reading_time
+    before = _nearest_readings(conn, org, machine_ids, [t < lo, t >= lo - near], latest=True)
+    missing = [m for m in machine_ids if m not in before]
+    if missing:
+        before |= _nearest_readings(conn, org, missing, [t < lo - near], latest=True)
+    after: dict[str, dict[str, Any]] = {}
+    if hi < until:
+        after = _nearest_readings(conn, org, machine_ids, [t >= hi, t < min(hi + near, until)],
+                                  latest=False)
+        missing = [m for m in machine_ids if m not in after]
+        if missing and hi + near < until:
+            after |= _nearest_readings(conn, org, missing, [t >= hi + near, t < until],
+                                       latest=False)
+    out: dict[str, list[dict[str, Any]]] = {m: [] for m in machine_ids}
+    for row in before.values():
+        out[row["machine_id"]].append(row)
+    inside = (sa.select(*(r.c[f] for f in READING_FIELDS))
+              .where(r.c.organization_id == org, _machine_filter(r, machine_ids), t >= lo,
+                     t < hi)
+              .order_by(r.c.machine_id, t))
+    for row in _rows(conn, inside):
+        out[row["machine_id"]].append(row)
+    for row in after.values():
+        out[row["machine_id"]].append(row)
+    return out

@@ -279,6 +279,51 @@ oee_snapshots = sa.Table(
     sa.Column("created_by", sa.String(200)),
 )
 
+# A machine's speed as logged (seed 004 oee_performance_logs): the actual cycle time of
+# ``units_produced`` units made over [period_start, logged_at) (a point at logged_at without
+# period_start). ``target_cycle_time_s`` NULL means the product's or machine's ideal cycle time
+# at read time. Efficiency and speed loss are derived on read, never stored.
+performance_logs = sa.Table(
+    "performance_logs",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("machine_id", sa.String(64), nullable=False),
+    sa.Column("work_order_id", sa.String(64)),
+    sa.Column("operation_id", sa.String(64)),
+    sa.Column("logged_at", TS, nullable=False),
+    sa.Column("period_start", TS),
+    sa.Column("actual_cycle_time_s", sa.Double, nullable=False),
+    sa.Column("target_cycle_time_s", sa.Double),
+    sa.Column("units_produced", sa.Double, nullable=False),
+    sa.Column("product_id", sa.String(64)),
+    sa.Column("notes", sa.String(2000)),
+    sa.Column("logged_by", sa.String(200)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# A quality event of a machine (seed 004 oee_quality_events): scrap, rework, defect,
+# inspection_pass, inspection_fail, hold or release of ``quantity`` units at occurred_at.
+quality_events = sa.Table(
+    "quality_events",
+    metadata,
+    _org(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("machine_id", sa.String(64), nullable=False),
+    sa.Column("work_order_id", sa.String(64)),
+    sa.Column("operation_id", sa.String(64)),
+    sa.Column("occurred_at", TS, nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("quantity", sa.Double, nullable=False),
+    sa.Column("reason_code", sa.String(64)),
+    sa.Column("defect_type", sa.String(64)),
+    sa.Column("logged_by", sa.String(200)),
+    sa.Column("notes", sa.String(2000)),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
 # ---- derived -------------------------------------------------------------------------------
 
 #: The end of a segment that is still open ("until as_of"). A real instant, not NULL, so that
@@ -468,4 +513,8 @@ POSTGRES_INDEXES = (
     ("ix_oee_hours_site_hour", "oee_hours", (ORG, "site_id", "hour_start")),
     ("ix_oee_hour_reasons_site_hour", "oee_hour_reasons", (ORG, "site_id", "hour_start")),
     ("ix_oee_days_site_day", "oee_days", (ORG, "site_id", "day")),
+    ("ix_performance_logs_machine_at", "performance_logs", (ORG, "machine_id", "logged_at")),
+    ("ix_performance_logs_site_at", "performance_logs", (ORG, "site_id", "logged_at")),
+    ("ix_quality_events_machine_at", "quality_events", (ORG, "machine_id", "occurred_at")),
+    ("ix_quality_events_site_at", "quality_events", (ORG, "site_id", "occurred_at")),
 )

@@ -10,19 +10,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opslens.domain.comparison import Direction
 from opslens.domain.energy import (
+    DIRECTIONS,
     FLAT,
+    GRANULARITIES,
+    Bucket,
     CostBreakdown,
     Increment,
     Reading,
     Tariff,
     TouPeriod,
     baseline_deviation_pct,
+    by_bucket,
     by_hour,
     by_local_day,
+    calendar_buckets,
+    comparison_window,
     cost,
+    cost_by_bucket,
     deviation_flag,
     increments,
+    kwh_by_key,
     kwh_per_good_unit,
     kwh_per_unit,
     prorate,
@@ -465,3 +474,119 @@ def test_cost_matches_a_minute_by_minute_sum(schedule, tz, offset, length):
     assert bill.cost_by_period.keys() == expected.keys()
     for name, value in expected.items():
         assert bill.cost_by_period[name] == pytest.approx(value, rel=1e-9, abs=1e-9)
+
+
+# --- analytics: attribution, calendar buckets, comparison windows -------------------------------
+
+def test_kwh_by_key_splits_the_window_energy_without_loss():
+    # (08, 10] 20 kWh for WO-1 and (10, 11] 5 kWh untagged; window 09–11: 10 + 5
+    tagged = [("WO-1", Increment(at(8), at(10), 20.0)), (None, Increment(at(10), at(11), 5.0)),
+              ("WO-2", Increment(at(12), at(13), 7.0))]
+    assert kwh_by_key(tagged, (at(9), at(11))) == {"WO-1": 10.0, None: 5.0, "WO-2": 0.0}
+    assert kwh_by_key([], (at(9), at(11))) == {}
+
+
+@pytest.mark.parametrize(("day", "hours"), [(date(2025, 3, 30), 23.0), (date(2025, 10, 26), 25.0),
+                                            (date(2025, 10, 27), 24.0)])
+def test_a_local_day_bucket_lasts_23_24_or_25_hours(day: date, hours: float):
+    buckets = calendar_buckets(local_day_bounds(day, BERLIN), BERLIN, "day")
+    assert [(b.label, b.hours) for b in buckets] == [(day.isoformat(), hours)]
+    assert len(calendar_buckets(local_day_bounds(day, BERLIN), BERLIN, "hour")) == hours
+
+
+def test_weeks_start_on_monday_and_months_on_the_first_clipped_to_the_window():
+    # Wednesday 1 Oct 12:00 to Tuesday 14 Oct 00:00, Berlin
+    window = (datetime(2025, 10, 1, 12, tzinfo=BERLIN).astimezone(UTC),
+              datetime(2025, 10, 14, tzinfo=BERLIN).astimezone(UTC))
+    weeks = calendar_buckets(window, BERLIN, "week")
+    assert [(b.label, b.hours) for b in weeks] == [
+        ("2025-09-29", 4.5 * 24), ("2025-10-06", 7 * 24), ("2025-10-13", 24.0)]
+    assert weeks[0].start == window[0] and weeks[-1].end == window[1]  # partial at the edges
+    months = calendar_buckets((utc(2025, 1, 31, 23), utc(2025, 3, 1, 1)), BERLIN, "month")
+    # 31 Jan 23:00 UTC is 1 Feb 00:00 in Berlin; 1 Mar 01:00 UTC is 02:00 local
+    assert [(b.label, b.hours) for b in months] == [("2025-02", 28 * 24), ("2025-03", 2.0)]
+
+
+def test_no_buckets_for_an_empty_window_and_refusal_of_an_unknown_granularity():
+    assert calendar_buckets((at(10), at(10)), BERLIN, "day") == []
+    with pytest.raises(InvalidInput, match="granularity 'minute'"):
+        calendar_buckets((at(10), at(11)), BERLIN, "minute")
+
+
+def test_energy_and_cost_by_bucket():
+    # 12 kWh over 19:00–21:00 UTC, peak 0.30 until 20:00, then flat 0.10
+    peak = Tariff(date(2025, 1, 1), 0.10, (TouPeriod(time(8), time(20), 0.30, "peak"),))
+    buckets = calendar_buckets((at(18), at(22)), UTC_ZONE, "hour")
+    items = [Increment(at(19), at(21), 12.0)]
+    assert by_bucket(items, buckets) == [0.0, 6.0, 6.0, 0.0]
+    assert cost_by_bucket(items, [peak], UTC_ZONE, buckets) == pytest.approx([0, 1.8, 0.6, 0])
+    assert by_bucket(items, []) == [] and cost_by_bucket(items, [peak], UTC_ZONE, []) == []
+
+
+def test_cost_is_unknown_where_no_tariff_is_in_force_yet():
+    later = Tariff(date(2025, 1, 7), 0.5)  # from Tuesday; the energy is on Monday and Tuesday
+    buckets = calendar_buckets((at(0), at(48)), UTC_ZONE, "day")
+    items = [Increment(at(20), at(28), 8.0)]
+    assert cost_by_bucket(items, [later], UTC_ZONE, buckets) == [None, 2.0]
+    assert cost_by_bucket([], [later], UTC_ZONE, buckets) == [0.0, 0.0]
+
+
+def test_buckets_must_touch():
+    with pytest.raises(InvalidInput, match="do not touch"):
+        by_bucket([], [Bucket("a", at(1), at(2)), Bucket("b", at(3), at(4))])
+
+
+@pytest.mark.parametrize(("first", "last", "kind", "expected"), [
+    # whole local days: the dates move as periods.comparison_range moves them
+    (date(2025, 10, 1), date(2025, 10, 31), "previous_month",
+     (date(2025, 9, 1), date(2025, 9, 30))),
+    (date(2025, 10, 1), date(2025, 10, 14), "previous_period",
+     (date(2025, 9, 17), date(2025, 9, 30))),
+    (date(2025, 10, 27), date(2025, 10, 27), "previous_week",  # Monday after the DST change
+     (date(2025, 10, 20), date(2025, 10, 20))),
+    (date(2024, 2, 29), date(2024, 2, 29), "previous_year", (date(2023, 2, 28), date(2023, 2, 28))),
+    (date(2025, 5, 31), date(2025, 5, 31), "previous_quarter",
+     (date(2025, 2, 28), date(2025, 2, 28))),
+])  # fmt: skip
+def test_a_window_of_whole_days_compares_with_whole_days(first, last, kind, expected):
+    window = local_day_bounds(first, BERLIN)[0], local_day_bounds(last, BERLIN)[1]
+    assert comparison_window(window, BERLIN, kind) == (
+        local_day_bounds(expected[0], BERLIN)[0], local_day_bounds(expected[1], BERLIN)[1])
+
+
+def test_a_partial_window_moves_its_wall_clock_or_its_duration():
+    # the early shift 06:00–14:00 on Monday 27 Oct (CET) against Monday 20 Oct (CEST)
+    shift = (datetime(2025, 10, 27, 6, tzinfo=BERLIN).astimezone(UTC),
+             datetime(2025, 10, 27, 14, tzinfo=BERLIN).astimezone(UTC))
+    week = comparison_window(shift, BERLIN, "previous_week")
+    assert [t.astimezone(BERLIN).isoformat() for t in week] == [
+        "2025-10-20T06:00:00+02:00", "2025-10-20T14:00:00+02:00"]
+    assert comparison_window(shift, BERLIN, "previous_period") == (
+        shift[0] - timedelta(hours=8), shift[0])
+    # 10:00 on 30 Oct to 08:00 on 31 Oct: a month back, both ends clamp to 30 Sep
+    odd = (utc(2025, 10, 30, 10), utc(2025, 10, 31, 8))
+    start, end = comparison_window(odd, UTC_ZONE, "previous_month")
+    assert (start, end) == (utc(2025, 9, 30, 10), utc(2025, 9, 30, 10))  # never negative
+    with pytest.raises(InvalidInput, match="comparison type"):
+        comparison_window(shift, BERLIN, "previous_decade")
+
+
+def test_energy_metrics_declare_lower_is_better():
+    assert DIRECTIONS["kwh"] is DIRECTIONS["kwh_per_good_unit"] is Direction.lower_is_better
+    assert DIRECTIONS["units"] is Direction.higher_is_better
+
+
+@settings(max_examples=60, deadline=None)
+@given(increment_lists(), st.sampled_from(ZONES), st.sampled_from(GRANULARITIES),
+       st.lists(minutes, min_size=2, max_size=2), st.lists(st.sampled_from(["a", "b", None])))
+def test_buckets_and_keys_share_out_the_window_energy_exactly(items, tz, granularity, ends,
+                                                              keys):
+    window = tuple(ORIGIN + timedelta(minutes=m) for m in sorted(ends))
+    buckets = calendar_buckets(window, tz, granularity)
+    whole = prorate(items, window)
+    assert sum(by_bucket(items, buckets)) == pytest.approx(whole, rel=1e-9, abs=1e-9)
+    if buckets:
+        assert (buckets[0].start, buckets[-1].end) == window
+        assert all(b.start < b.end for b in buckets)
+    tagged = [(keys[i % len(keys)] if keys else None, item) for i, item in enumerate(items)]
+    assert sum(kwh_by_key(tagged, window).values()) == pytest.approx(whole, rel=1e-9, abs=1e-9)

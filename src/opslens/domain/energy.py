@@ -17,25 +17,31 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from opslens.domain.calendars import ALL_WEEKDAYS
-from opslens.domain.intervals import Interval, local_day_bounds, union
+from opslens.domain.comparison import Direction
+from opslens.domain.intervals import Interval, local_day_bounds, local_hours, union
+from opslens.domain.periods import COMPARISON_TYPES, DateRange, comparison_range, shift_months
 from opslens.errors import InvalidInput
 
 __all__ = [
-    "FLAT", "CostBreakdown", "Increment", "Reading", "Tariff", "TouPeriod",
-    "baseline_deviation_pct", "by_hour", "by_local_day", "cost", "deviation_flag", "increments",
-    "kwh_per_good_unit", "kwh_per_unit", "prorate", "rate_at",
+    "DIRECTIONS", "FLAT", "GRANULARITIES", "Bucket", "CostBreakdown", "Granularity", "Increment",
+    "Reading", "Tariff", "TouPeriod", "baseline_deviation_pct", "by_bucket", "by_hour",
+    "by_local_day", "calendar_buckets", "comparison_window", "cost", "cost_by_bucket",
+    "deviation_flag", "increments", "kwh_by_key", "kwh_per_good_unit", "kwh_per_unit",
+    "prorate", "rate_at",
 ]
 
 FLAT = "flat"
 """Period name of energy billed at a tariff's flat rate."""
 
+K = TypeVar("K", bound=Hashable)
 _DAY, _HOUR, _TICK = timedelta(days=1), timedelta(hours=1), timedelta(microseconds=1)
 _PCT_TOLERANCE = 1e-9  # 100·(1.1 − 1.0)/1.0 is 10.000000000000009 in floats: not above 10 %
 
@@ -52,11 +58,14 @@ def _utc(value: object, what: str) -> datetime:
                        "time zone")
 
 
-def _amount(value: object, what: str) -> float:
+def _amount(value: object, what: str | Callable[[], str]) -> float:
+    """``value`` as a float if it is a finite number ≥ 0; ``what`` names it in the error (a
+    callable when the name is costly to build: readings are checked by the thousand)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
             and value >= 0:
         return float(value)
-    raise InvalidInput(f"{what} ({value!r}) must be a finite number ≥ 0")
+    raise InvalidInput(f"{what if isinstance(what, str) else what()} ({value!r}) must be a "
+                       "finite number ≥ 0")
 
 
 def _wall(t: time) -> timedelta:
@@ -78,11 +87,12 @@ class Reading:
 
     def __post_init__(self) -> None:
         at = _utc(self.at, "reading time")
-        _require((self.kwh is None) != (self.meter is None),
-                 f"reading at {at.isoformat()} must give exactly one of kwh (the increment since "
-                 "the previous reading) and meter (the cumulative meter value)")
+        if (self.kwh is None) == (self.meter is None):
+            raise InvalidInput(f"reading at {at.isoformat()} must give exactly one of kwh (the "
+                               "increment since the previous reading) and meter (the cumulative "
+                               "meter value)")
         kind = "kwh" if self.meter is None else "meter"
-        value = _amount(getattr(self, kind), f"{kind} of the reading at {at.isoformat()}")
+        value = _amount(getattr(self, kind), lambda: f"{kind} of the reading at {at.isoformat()}")
         object.__setattr__(self, kind, value)
         object.__setattr__(self, "at", at)
 
@@ -98,9 +108,10 @@ class Increment:
     def __post_init__(self) -> None:
         end = _utc(self.end, "increment end")
         start = None if self.start is None else _utc(self.start, "increment start")
-        _require(start is None or start < end, f"increment start {self.start} is not before "
-                 f"its end {end.isoformat()}; use start=None for energy at one instant")
-        object.__setattr__(self, "kwh", _amount(self.kwh, f"kwh of the increment to {end}"))
+        if start is not None and start >= end:
+            raise InvalidInput(f"increment start {self.start} is not before its end "
+                               f"{end.isoformat()}; use start=None for energy at one instant")
+        object.__setattr__(self, "kwh", _amount(self.kwh, lambda: f"kwh of the increment to {end}"))
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
@@ -455,3 +466,210 @@ def deviation_flag(pct: float | None, threshold_pct: float = 10.0) -> bool:
     _require(not isinstance(pct, bool) and isinstance(pct, int | float) and not math.isnan(pct),
              f"pct ({pct!r}) must be a number or None")
     return abs(pct) - threshold > _PCT_TOLERANCE
+
+
+# ---- analytics: attribution, calendar buckets, comparison windows (seed 004 §7.5) ----------
+
+DIRECTIONS: dict[str, Direction] = {
+    "kwh": Direction.lower_is_better,
+    "kwh_per_unit": Direction.lower_is_better,
+    "kwh_per_good_unit": Direction.lower_is_better,
+    "cost": Direction.lower_is_better,
+    "units": Direction.higher_is_better,
+    "good_units": Direction.higher_is_better,
+}
+"""Which way each energy metric improves, declared once (DESIGN.md §3, §11: energy is lower is
+better, unlike seed 001's ranking)."""
+
+Granularity = Literal["hour", "day", "week", "month"]
+GRANULARITIES: tuple[str, ...] = ("hour", "day", "week", "month")
+
+
+def kwh_by_key(tagged: Iterable[tuple[K, Increment]], window: Interval) -> dict[K, float]:
+    """Energy inside a window per key (work order, batch, product, machine…). [kWh]
+
+    ``E_k = Σ_{i: key_i = k} E_i · |(start_i, end_i) ∩ W| / (end_i − start_i)`` (see
+    :func:`prorate`); every key that is given appears, with 0 if none of its energy is inside.
+    The values sum to ``prorate`` of all the increments: nothing is lost or counted twice.
+
+    Examples
+    --------
+    >>> t = lambda h: datetime(2025, 1, 6, h, tzinfo=UTC)
+    >>> kwh_by_key([("WO-1", Increment(t(8), t(10), 20.0)), (None, Increment(t(10), t(11), 5.0)),
+    ...             ("WO-1", Increment(t(11), t(12), 1.0))], (t(9), t(11)))
+    {'WO-1': 10.0, None: 5.0}
+    """
+    grouped: dict[K, list[Increment]] = {}
+    for key, item in tagged:
+        grouped.setdefault(key, []).append(item)
+    return {key: prorate(items, window) for key, items in grouped.items()}
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bucket of a local calendar: its label and the real instants ``[start, end)`` (UTC).
+
+    ``label`` is the local date of a day, the local date of a week's Monday, ``YYYY-MM`` for a
+    month, and for an hour its local start with the offset (``2025-10-26T02:00:00+01:00``), which
+    tells the two 02:00 hours of a fall-back night apart.
+    """
+
+    label: str
+    start: datetime
+    end: datetime
+
+    @property
+    def hours(self) -> float:
+        """Real length [h]: 23 or 25 for a whole DST-change day."""
+        return (self.end - self.start) / _HOUR
+
+
+def _unit_start(day: date, granularity: str) -> date:
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if granularity == "month" else day
+
+
+def _next_unit(day: date, granularity: str) -> date:
+    if granularity == "week":
+        return day + timedelta(days=7)
+    if granularity == "month":
+        return shift_months(day, 1)
+    return day + _DAY
+
+
+def calendar_buckets(window: Interval, tz: ZoneInfo, granularity: str) -> list[Bucket]:
+    """The site-local hours, days, weeks (from Monday) or months that ``window`` reaches, each
+    clipped to the window (DESIGN.md §3).
+
+    A bucket is ``[local start of the unit, local start of the next unit) ∩ window``, so a
+    whole day lasts 23 h or 25 h on a DST change, and the first and last buckets of a window
+    that starts or ends inside a unit are partial. An empty window has no buckets.
+
+    Examples
+    --------
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> days = calendar_buckets((datetime(2025, 3, 29, 23, tzinfo=UTC),
+    ...                          datetime(2025, 3, 31, 22, tzinfo=UTC)), berlin, "day")
+    >>> [(b.label, b.hours) for b in days]
+    [('2025-03-30', 23.0), ('2025-03-31', 24.0)]
+    >>> [b.label for b in calendar_buckets((datetime(2025, 10, 26, 0, tzinfo=UTC),
+    ...     datetime(2025, 10, 26, 2, tzinfo=UTC)), berlin, "hour")]
+    ['2025-10-26T02:00:00+02:00', '2025-10-26T02:00:00+01:00']
+    """
+    _require(granularity in GRANULARITIES, f"unknown granularity {granularity!r}; use one of: "
+             f"{', '.join(GRANULARITIES)}")
+    bounds = union([window])
+    if not bounds:
+        return []
+    lo, hi = bounds[0]
+    if granularity == "hour":
+        return [Bucket(start.astimezone(tz).isoformat(), max(start, lo), min(end, hi))
+                for start, end in local_hours((lo, hi), tz)]
+    out: list[Bucket] = []
+    unit = _unit_start(lo.astimezone(tz).date(), granularity)
+    while True:
+        start = local_day_bounds(unit, tz)[0]
+        if start >= hi:
+            return out
+        following = _next_unit(unit, granularity)
+        label = unit.isoformat()[:7] if granularity == "month" else unit.isoformat()
+        out.append(Bucket(label, max(start, lo), min(local_day_bounds(following, tz)[0], hi)))
+        unit = following
+
+
+def _edges(buckets: Sequence[Bucket]) -> list[datetime]:
+    for left, right in pairwise(buckets):
+        _require(left.end == right.start, f"buckets {left.label} and {right.label} do not "
+                 "touch; pass consecutive buckets")
+    return [b.start for b in buckets] + [buckets[-1].end] if buckets else []
+
+
+def by_bucket(items: Iterable[Increment], buckets: Sequence[Bucket]) -> list[float]:
+    """Energy in each of consecutive buckets, pro-rated as in :func:`prorate`. [kWh]
+
+    >>> t = lambda h: datetime(2025, 1, 6, h, tzinfo=UTC)
+    >>> by_bucket([Increment(t(9), t(12), 6.0)], [Bucket("a", t(8), t(10)), Bucket("b", t(10),
+    ...           t(11))])
+    [2.0, 2.0]
+    """
+    edges = _edges(buckets)
+    return _spread(items, edges) if edges else []
+
+
+def cost_by_bucket(
+    items: Iterable[Increment], tariffs: Iterable[Tariff], tz: ZoneInfo,
+    buckets: Sequence[Bucket],
+) -> list[float | None]:
+    """Energy cost in each of consecutive buckets, at the rates in force (see :func:`cost`).
+
+    ``C_b = Σ_p r_p · E_{b,p}`` over the pieces of bucket ``b`` of constant rate. [currency]
+    A bucket with energy on a date that no tariff covers yet has cost None (unknown), never 0.
+
+    >>> t = lambda h: datetime(2025, 6, 2, h, tzinfo=UTC)
+    >>> peak = Tariff(date(2025, 1, 1), 0.10, (TouPeriod(time(8), time(20), 0.30, "peak"),))
+    >>> [round(c, 6) for c in cost_by_bucket([Increment(t(19), t(21), 12.0)], [peak],
+    ...  ZoneInfo("UTC"), [Bucket("19", t(19), t(20)), Bucket("20", t(20), t(21))])]
+    [1.8, 0.6]
+    """
+    schedule, items, edges = _schedule(tariffs), list(items), _edges(buckets)
+    costs: list[float | None] = [0.0] * len(buckets)
+    if not edges or not items:
+        return costs
+    pieces = sorted(set(_rate_edges(schedule, tz, edges[0], edges[-1])) | set(edges))
+    for edge, energy in zip(pieces, _spread(items, pieces), strict=False):
+        i = bisect_right(edges, edge) - 1
+        if energy <= 0 or costs[i] is None:
+            continue
+        day = edge.astimezone(tz).date()
+        if not schedule or day < schedule[0].effective_from:
+            costs[i] = None
+            continue
+        costs[i] = (costs[i] or 0.0) + energy * _rate(schedule, edge, tz)[1]
+    return costs
+
+
+_MONTHS_BACK = {"previous_month": 1, "previous_quarter": 3, "previous_year": 12}
+
+
+def comparison_window(window: Interval, tz: ZoneInfo, comparison_type: str) -> Interval:
+    """The window to compare ``window`` with (DESIGN.md §3 "Comparison periods").
+
+    A window of whole local days is read as its dates and moved by
+    :func:`opslens.domain.periods.comparison_range` (so ``previous_month`` of 1–31 October is
+    1–30 September). Any other window: ``previous_period`` is the same real duration just
+    before it; the others move its local wall-clock start and end back by 7 days or by 1, 3 or
+    12 calendar months (clamped to the month's end), so a shift is compared with the same shift.
+
+    Examples
+    --------
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> october = (datetime(2025, 9, 30, 22, tzinfo=UTC), datetime(2025, 10, 31, 23, tzinfo=UTC))
+    >>> [t.astimezone(berlin).isoformat() for t in comparison_window(october, berlin,
+    ...                                                               "previous_month")]
+    ['2025-09-01T00:00:00+02:00', '2025-10-01T00:00:00+02:00']
+    >>> shift = (datetime(2025, 10, 28, 5, tzinfo=UTC), datetime(2025, 10, 28, 13, tzinfo=UTC))
+    >>> [t.astimezone(berlin).strftime("%d %H:%M") for t in comparison_window(shift, berlin,
+    ...                                                                      "previous_week")]
+    ['21 06:00', '21 14:00']
+    """
+    _require(comparison_type in COMPARISON_TYPES, f"unknown comparison type "
+             f"{comparison_type!r}; use one of: {', '.join(COMPARISON_TYPES)}")
+    lo, hi = _utc(window[0], "window start"), _utc(window[1], "window end")
+    _require(lo < hi, f"window start {lo.isoformat()} is not before its end {hi.isoformat()}")
+    first, after = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+    if local_day_bounds(first, tz)[0] == lo and local_day_bounds(after, tz)[0] == hi:
+        days = comparison_range(DateRange(first, after - _DAY), comparison_type)
+        return local_day_bounds(days.start, tz)[0], local_day_bounds(days.end, tz)[1]
+    if comparison_type == "previous_period":
+        return lo - (hi - lo), lo
+
+    def back(instant: datetime) -> datetime:
+        local = instant.astimezone(tz)
+        day = local.date()
+        day = (day - timedelta(days=7) if comparison_type == "previous_week"
+               else shift_months(day, -_MONTHS_BACK[comparison_type]))
+        return datetime.combine(day, local.time(), tz).replace(fold=local.fold).astimezone(UTC)
+
+    start = back(lo)
+    return start, max(start, back(hi))

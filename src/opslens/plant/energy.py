@@ -1,10 +1,13 @@
 """Energy of a machine (seed 004 §4.5, §7.5): consumption over a window, per local day, per
-unit and per good unit, against its baseline."""
+unit and per good unit, against its baseline; and the machines' increments and counts over a
+window that :mod:`opslens.plant.energy_analytics` reads."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -14,14 +17,19 @@ from sqlalchemy.engine import Connection
 from opslens.domain import energy
 from opslens.domain.calendars import parse_hhmm, parse_weekdays
 from opslens.domain.energy import Tariff, TouPeriod
+from opslens.domain.intervals import Interval
+from opslens.domain.periods import check_day
 from opslens.domain.rounding import round_half_up
 from opslens.domain.time_model import count_share
 from opslens.errors import InvalidInput, NotFound
 from opslens.ingest.service import write_one
-from opslens.plant.oee import OeeQuery, count_of, machines_in_scope, window_of
-from opslens.plant.sites import load_site
+from opslens.plant.oee import OeeQuery, machines_in_scope, window_of
+from opslens.plant.oee_rollups import count_of
+from opslens.plant.sites import Site, load_site
 from opslens.store import oee as oee_store
 from opslens.store import plant as plant_store
+
+_TICK = timedelta(microseconds=1)
 
 
 class EnergyQuery(OeeQuery):
@@ -169,3 +177,86 @@ def create_baseline(conn: Connection, org: str, body: dict[str, Any], now: datet
     body = {"id": f"B-{uuid.uuid4().hex[:12]}", **body}
     row = write_one(conn, org, "energy_baselines", body, now)
     return next(b for b in oee_store.baselines(conn, org) if b["id"] == row["id"])
+
+
+# ---- machines over a window: what the energy analytics read -----------------------------------
+
+@dataclass
+class MachineData:
+    """One machine's increments (each with the reading that closes it) and pro-rated counts
+    over its site's window, clipped at ``as_of``."""
+
+    machine: dict[str, Any]
+    site: Site
+    window: Interval
+    increments: list[tuple[dict[str, Any], energy.Increment]] = field(default_factory=list)
+    counts: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+
+    @property
+    def last_day(self) -> date:
+        lo, hi = self.window
+        return (max(lo, hi - _TICK)).astimezone(self.site.tz).date()
+
+
+def bad_input(field_name: str, message: str) -> InvalidInput:
+    """InvalidInput whose one error names the query parameter to fix."""
+    return InvalidInput(message, [{"field": field_name, "reason": message}])
+
+
+def check_range(query: OeeQuery) -> None:
+    """Refuse window bounds outside the calendar opslens accepts (1900–2199), by name."""
+    for name in ("start", "end", "date_from", "date_to", "date"):
+        value = getattr(query, name)
+        if value is not None:
+            try:
+                check_day(value, name)
+            except InvalidInput as exc:
+                raise bad_input(name, exc.message) from None
+
+
+def scope_of(query: OeeQuery) -> dict[str, Any]:
+    kind, ref = query.scope
+    return {"type": kind, "id": ref or None, "work_order_id": query.work_order_id}
+
+
+def machines_and_windows(conn: Connection, org: str, query: OeeQuery, as_of: datetime
+                         ) -> tuple[list[dict[str, Any]], dict[str, Site], dict[str, Interval]]:
+    """The machines in scope, their sites and each site's window (not yet clipped)."""
+    check_range(query)
+    machines = machines_in_scope(conn, org, query)
+    sites = {sid: load_site(conn, org, sid) for sid in sorted({m["site_id"] for m in machines})}
+    windows = {sid: window_of(conn, org, query, site, as_of) for sid, site in sites.items()}
+    return machines, sites, windows
+
+
+def clipped(window: Interval, as_of: datetime) -> Interval:
+    """The window up to ``as_of`` (empty, at its start, when it lies in the future)."""
+    return window[0], max(window[0], min(window[1], as_of))
+
+
+def load_machines(conn: Connection, org: str, machines: list[dict[str, Any]],
+                  sites: dict[str, Site], windows: dict[str, Interval], as_of: datetime
+                  ) -> list[MachineData]:
+    """Each machine's data over its site's window, as known at ``as_of``."""
+    out = []
+    for site_id, site in sites.items():
+        lo, hi = clipped(windows[site_id], as_of)
+        mine = [m for m in machines if m["site_id"] == site_id]
+        counts: dict[str, list[tuple[dict[str, Any], float]]] = defaultdict(list)
+        if hi > lo:
+            for row in oee_store.counts(conn, org, [m["id"] for m in mine], lo, hi):
+                share = count_share(count_of(row), (lo, hi))
+                if share > 0:
+                    counts[row["machine_id"]].append((row, share))
+        readings = (oee_store.readings_around_machines(conn, org, [m["id"] for m in mine], lo,
+                                                        hi, as_of) if hi > lo else {})
+        for machine in mine:
+            data = MachineData(machine, site, (lo, hi), counts=counts[machine["id"]])
+            if hi > lo:
+                rows = [r for r in readings[machine["id"]] if r["reading_time"] < as_of]
+                closing = {r["reading_time"]: r for r in rows}
+                data.increments = [(closing[i.end], i) for i in energy.increments(
+                    energy.Reading(r["reading_time"], r["kwh_consumed"], r["meter_reading"])
+                    for r in rows)]
+            out.append(data)
+    return out

@@ -12,11 +12,26 @@ from fastapi.responses import JSONResponse, Response
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
-from opslens.plant import downtime, energy, oee, oee_analytics, snapshots, targets
+from opslens.plant import (
+    downtime,
+    energy,
+    energy_analytics,
+    oee,
+    oee_analytics,
+    oee_trends,
+    snapshots,
+    targets,
+)
 from opslens.plant.analytics import AsOfQuery
 from opslens.plant.downtime import ParetoQuery
 from opslens.plant.energy import EnergyQuery
+from opslens.plant.energy_analytics import (
+    EnergyComparisonQuery,
+    EnergyTableQuery,
+    EnergyTrendQuery,
+)
 from opslens.plant.oee import OeeQuery
+from opslens.plant.oee_trends import ComparisonQuery, HeatmapQuery, TrendQuery
 from opslens.plant.snapshots import SnapshotRequest
 
 router = APIRouter(prefix="/api/oee", tags=["oee"])
@@ -64,6 +79,27 @@ def analytics_bottlenecks(params: Annotated[OeeQuery, Query()], store: StoreDep,
                           ) -> Response:
     return _json(in_transaction(store, lambda conn: oee_analytics.bottlenecks(
         conn, org, params)))
+
+
+@router.get("/analytics/trends",
+            summary="Pooled OEE per hour, day, week or month; by machine, line or shift")
+def analytics_trends(params: Annotated[TrendQuery, Query()], store: StoreDep, org: OrgDep
+                     ) -> Response:
+    return _json(in_transaction(store, lambda conn: oee_trends.trends(conn, org, params)))
+
+
+@router.get("/analytics/comparisons",
+            summary="OEE in the period against a comparison period (DESIGN.md §3)")
+def analytics_comparisons(params: Annotated[ComparisonQuery, Query()], store: StoreDep,
+                          org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: oee_trends.comparisons(conn, org, params)))
+
+
+@router.get("/analytics/utilization",
+            summary="Machine × local hour-of-day heatmap of running time or OEE")
+def analytics_utilization(params: Annotated[HeatmapQuery, Query()], store: StoreDep,
+                          org: OrgDep) -> Response:
+    return _json(in_transaction(store, lambda conn: oee_trends.heatmap(conn, org, params)))
 
 
 @router.get("/performance/{machine_id}",
@@ -286,3 +322,37 @@ def create_baseline(body: Annotated[dict[str, Any], Body(openapi_examples={"exam
         store: StoreDep, org: OrgDep) -> Response:
     return _json(in_transaction(store, lambda conn: energy.create_baseline(
         conn, org, body, _now())), 201)
+
+
+# fixed paths first: /energy/trends and /energy/comparisons, then /energy/by/{dimension}
+
+@router.get("/energy/trends",
+            summary="kWh, units, kWh per unit and cost per local hour, day, week or month")
+def energy_trends(request: Request, params: Annotated[EnergyTrendQuery, Query()],
+                  store: StoreDep, org: OrgDep) -> Response:
+    body = in_transaction(store, lambda conn: energy_analytics.trends(conn, org, params))
+    if wants_csv(request, params.format):
+        return csv_response(energy_analytics.trends_table(body), "energy-trends")
+    return _json(body)
+
+
+@router.get("/energy/comparisons",
+            summary="kWh and kWh per unit against a previous period, ranked by kWh per good unit")
+def energy_comparisons(request: Request, params: Annotated[EnergyComparisonQuery, Query()],
+                       store: StoreDep, org: OrgDep) -> Response:
+    body = in_transaction(store, lambda conn: energy_analytics.comparisons(conn, org, params))
+    if wants_csv(request, params.format):
+        return csv_response(energy_analytics.comparisons_table(body), "energy-comparisons")
+    return _json(body)
+
+
+@router.get("/energy/by/{dimension}",
+            summary="kWh, units and kWh per unit per work order, batch, product or machine")
+def energy_by(dimension: energy_analytics.Dimension, request: Request,
+              params: Annotated[EnergyTableQuery, Query()], store: StoreDep, org: OrgDep
+              ) -> Response:
+    body = in_transaction(store, lambda conn: energy_analytics.by_dimension(
+        conn, org, dimension, params))
+    if wants_csv(request, params.format):
+        return csv_response(energy_analytics.by_dimension_table(body), f"energy-by-{dimension}")
+    return _json(body)

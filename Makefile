@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo test lint bench bench-oee clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.plant_analytics $(ARGS)
+
+bench-oee: $(STAMP)
+	$(BIN)/python -m bench.oee $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -13,15 +13,12 @@ the same store: a loop over the days with one query per day on raw work orders (
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,15 +26,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench.common import arguments, fresh_store, timed
 from bench.plant_data import count_records, iter_bench_batches
 from opslens.domain.intervals import local_day_bounds
 from opslens.ingest.service import ingest
 from opslens.plant import machine_status, rollups, utilization
 from opslens.plant.analytics import AnalyticsQuery
 from opslens.plant.sites import load_site
-from opslens.store import migrate, timelines
 from opslens.store import plant as plant_store
-from opslens.store.engine import Store, open_store
+from opslens.store import timelines
+from opslens.store.engine import Store
 
 ORG = "bench"
 console = Console()
@@ -79,15 +77,6 @@ def build_rollups(store: Store, as_of: datetime, days: int) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _time(work, repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return samples
-
-
 def analytics(store: Store, as_of: datetime, days: int, repeat: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with store.engine.begin() as conn:
@@ -104,7 +93,7 @@ def analytics(store: Store, as_of: datetime, days: int, repeat: int) -> dict[str
                                            date_to=today, as_of=as_of, refresh=True)
                     return service.analytics(conn, ORG, site, query)
             work()  # warm the rollups of the open day's neighbours and the driver
-            per_call += _time(work, repeat)
+            per_call += timed(work, repeat)
         out[name] = {"site_calls": len(per_call), "p50_ms": round(statistics.median(per_call), 1),
                      "max_ms": round(max(per_call), 1)}
     return out
@@ -157,24 +146,15 @@ def seed_baseline(store: Store, as_of: datetime, days: int) -> dict[str, Any]:
 
     return {
         "site_machines": len(site.machines),
-        "machine_status_ms": round(statistics.median(_time(status_loop, 3)), 1),
-        "utilization_ms": round(statistics.median(_time(utilization_loop, 3)), 1),
+        "machine_status_ms": round(statistics.median(timed(status_loop, 3)), 1),
+        "utilization_ms": round(statistics.median(timed(utilization_loop, 3)), 1),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--machines", type=int, default=500)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--batch", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--dir", type=Path, default=None, help="Keep the DuckDB file here.")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/plant_analytics.json"))
-    args = parser.parse_args(argv)
+    args = arguments(__doc__.splitlines()[0], "bench/out/plant_analytics.json", argv)
     as_of = datetime(2025, 11, 20, 12, 0, tzinfo=UTC)
-    directory = args.dir or Path(tempfile.mkdtemp(prefix="opslens-bench-"))
-    store = open_store(f"duckdb:///{directory / 'bench.duckdb'}")
-    migrate.upgrade(store)
+    store, directory = fresh_store(args.dir, "opslens-bench-")
     console.print(f"{args.machines} machines × {args.days} days into {directory}")
     results: dict[str, Any] = {"machines": args.machines, "days": args.days,
                                "as_of": as_of.isoformat()}

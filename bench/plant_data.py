@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-__all__ = ["KINDS", "count_records", "iter_bench_batches"]
+__all__ = ["KINDS", "count_records", "iter_bench_batches", "static_records"]
 
 KINDS = ("sites", "lines", "machines", "shifts", "work_orders", "work_order_logs")
 WORK_ORDERS_PER_MACHINE_DAY = 111
@@ -111,7 +111,7 @@ def iter_bench_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     now = math.floor(as_of.timestamp())
-    static = _static_records(machines)
+    static = static_records(machines)
     for kind in ("sites", "lines", "machines", "shifts"):
         yield from _batched(kind, static[kind], batch_size)
 
@@ -157,7 +157,8 @@ def _batched(
         yield kind, records[lo : lo + size]
 
 
-def _static_records(machines: int) -> dict[str, list[dict[str, Any]]]:
+def static_records(machines: int) -> dict[str, list[dict[str, Any]]]:
+    """Sites (100 machines each, in three time zones), lines, machines and shifts."""
     records: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS[:4]}
     for m in range(machines):
         s, in_site = divmod(m, MACHINES_PER_SITE)

@@ -165,3 +165,51 @@ def test_bad_parameters_are_rejected_with_the_field(plant: TestClient, params):
     path = "utilization" if "metric" in params else "trends"
     response = plant.get(f"/api/oee/analytics/{path}", params={**params, "as_of": AS_OF})
     assert response.status_code == 422, response.json()
+
+
+def export(client: TestClient, **params: Any):
+    response = client.get("/api/oee/reports/export", params={**TWO_DAYS, **params})
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_export_of_daily_oee_in_every_format(plant: TestClient):
+    import io
+    import json
+
+    import openpyxl
+    import pyarrow.parquet as pq
+
+    csv_text = export(plant).text
+    header, *lines = csv_text.splitlines()
+    assert header.startswith("day,site_id,line_id,machine_id,machine_name,shift_id,oee,")
+    assert len(lines) == 4  # two machines × two days, one shift
+    a13 = next(line for line in lines if line.startswith("2025-10-13,U,L,A,"))
+    assert ",40.28," in a13  # 600 ideal min of 1440, 580 good of 600
+    as_json = json.loads(export(plant, format="json").content)
+    assert {r["oee"] for r in as_json if r["machine_id"] == "A"} == {40.28, 83.33}
+    response = export(plant, format="xlsx")
+    assert 'filename="opslens-oee_daily.xlsx"' in response.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 5 and sheet.cell(1, 1).value == "day"
+    table = pq.read_table(io.BytesIO(export(plant, format="parquet").content))
+    assert table.num_rows == 4 and table.column("good").to_pylist().count(1200.0) == 1
+
+
+def test_export_of_hours_events_counts_and_pareto(plant: TestClient):
+    hourly = export(plant, dataset="oee_hourly", format="json").json()
+    assert len(hourly) == 2 * 48
+    events = export(plant, dataset="downtime_events", format="json").json()
+    assert {e["id"] for e in events} == {"A1", "B1"}  # B1 began the day before, reaches in
+    counts = export(plant, dataset="production_counts", format="json").json()
+    assert sum(c["total"] for c in counts) == 2800
+    pareto = export(plant, dataset="pareto").text.splitlines()
+    assert pareto[0] == "key,description,minutes,stops,share,cumulative_share"
+    assert len(pareto) == 3
+
+
+def test_export_rejects_unknown_datasets_and_formats(plant: TestClient):
+    for params in ({"dataset": "everything"}, {"format": "pdf"}):
+        response = plant.get("/api/oee/reports/export", params={**TWO_DAYS, **params})
+        assert response.status_code == 422
+        assert next(iter(params)) in str(response.json())

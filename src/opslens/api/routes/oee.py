@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse, Response
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.errors import InvalidInput
+from opslens.export.tables import render
 from opslens.plant import (
     downtime,
     energy,
     energy_analytics,
     oee,
     oee_analytics,
+    oee_reports,
     oee_trends,
     snapshots,
     targets,
@@ -31,6 +33,7 @@ from opslens.plant.energy_analytics import (
     EnergyTrendQuery,
 )
 from opslens.plant.oee import OeeQuery
+from opslens.plant.oee_reports import ExportQuery
 from opslens.plant.oee_trends import ComparisonQuery, HeatmapQuery, TrendQuery
 from opslens.plant.snapshots import SnapshotRequest
 
@@ -100,6 +103,18 @@ def analytics_comparisons(params: Annotated[ComparisonQuery, Query()], store: St
 def analytics_utilization(params: Annotated[HeatmapQuery, Query()], store: StoreDep,
                           org: OrgDep) -> Response:
     return _json(in_transaction(store, lambda conn: oee_trends.heatmap(conn, org, params)))
+
+
+@router.get("/reports/export", summary="OEE, downtime, counts or the Pareto as a file",
+            response_class=Response,
+            responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
+def reports_export(params: Annotated[ExportQuery, Query()], store: StoreDep, org: OrgDep
+                   ) -> Response:
+    table, columns = in_transaction(store, lambda conn: oee_reports.rows(conn, org, params))
+    content, media_type, extension = render(table, params.format, columns, sheet=params.dataset)
+    name = f"opslens-{params.dataset}.{extension}"
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/performance/{machine_id}",

@@ -273,6 +273,8 @@ def test_pareto_ranks_by_duration_and_by_frequency_with_cumulative_shares(plant:
      "machine_id"),
     ({"machine_id": "M1", "timestamp": f"{DAY}T09:00:00", "total": 10, "good": 5,
       "period_start": f"{DAY}T10:00:00"}, "period_start"),
+    ({"machine_id": "M1", "timestamp": f"{DAY}T09:00:00", "total": 10, "good": 5,
+      "period_start": "1900-01-01T00:00:00"}, "period_start"),  # over a year: split it
 ])
 def test_bad_counts_are_rejected(plant: TestClient, record: dict[str, Any], field: str):
     response = plant.post("/api/ingest/production_counts", json=[record])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, NotRequired
 from zoneinfo import ZoneInfo
 
@@ -178,6 +178,32 @@ def _times(out: Checked, index: int, r: Record, zone: ZoneInfo, fields: Sequence
     return found
 
 
+#: The longest period one count or log may cover: it is spread over every hour it spans.
+MAX_PERIOD = timedelta(days=366)
+
+
+def _period(out: Checked, index: int, r: Record, zone: ZoneInfo, at_field: str
+            ) -> tuple[datetime, datetime | None] | None:
+    """A count's or log's instant and the start of the period it covers (None: a point in
+    time), or None after rejecting: the period must end at the instant and last at most
+    :data:`MAX_PERIOD`."""
+    times = _times(out, index, r, zone, (at_field, "period_start"))
+    if times is None:
+        return None
+    at, period_start = times
+    if period_start is not None and period_start >= at:
+        out.reject(index, "period_start", (
+            f"period_start {period_start.isoformat()} is not before {at_field} "
+            f"{at.isoformat()}; it is when the units it reports began"))
+        return None
+    if period_start is not None and at - period_start > MAX_PERIOD:
+        out.reject(index, "period_start", (
+            f"the period covers {(at - period_start).days} days; at most {MAX_PERIOD.days} "
+            "days, so split longer periods"))
+        return None
+    return at, period_start
+
+
 @register
 class ReasonCodes(RecordKind):
     name = "reason_codes"
@@ -262,15 +288,10 @@ class ProductionCounts(_MachineKind):
 
     def row(self, out: Checked, index: int, r: Record, site_id: str, zone: ZoneInfo,
             order: dict[str, Any] | None, lookups: Any) -> dict[str, Any] | None:
-        times = _times(out, index, r, zone, ("timestamp", "period_start"))
+        times = _period(out, index, r, zone, "timestamp")
         if times is None:
             return None
         at, period_start = times
-        if period_start is not None and period_start >= at:
-            out.reject(index, "period_start", (
-                f"period_start {period_start.isoformat()} is not before the count's "
-                f"timestamp {at.isoformat()}"))
-            return None
         total, good = r["total"], r["good"]
         rework = r.get("rework") or 0.0
         scrap = r.get("scrap")

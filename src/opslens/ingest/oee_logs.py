@@ -4,7 +4,7 @@ events (scrap, rework, defects, inspections, holds)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from pydantic import AliasChoices, BeforeValidator, Field, with_config
 from typing_extensions import TypedDict
 
 from opslens.ingest.kinds import RECORD_CONFIG, Checked, Record, register
-from opslens.ingest.oee import _MachineKind, _times
+from opslens.ingest.oee import _MachineKind, _period, _times
 from opslens.ingest.plant import Id, OptionalId, Timestamp
 from opslens.store import schema
 
@@ -20,7 +20,6 @@ EVENT_TYPES = ("scrap", "rework", "defect", "inspection_pass", "inspection_fail"
                "release")
 MAX_CYCLE_TIME_S = 366 * 86400.0  # a cycle time longer than a year is a unit mix-up
 MAX_QUANTITY = 1e12  # units; sums of such stay finite and exact enough
-MAX_LOG_PERIOD = timedelta(days=366)
 
 CycleTime = Annotated[float, Field(gt=0, le=MAX_CYCLE_TIME_S, allow_inf_nan=False)]
 Quantity = Annotated[float, Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
@@ -88,20 +87,10 @@ class PerformanceLogs(_MachineKind):
 
     def row(self, out: Checked, index: int, r: Record, site_id: str, zone: ZoneInfo,
             order: dict[str, Any] | None, lookups: Any) -> dict[str, Any] | None:
-        times = _times(out, index, r, zone, ("logged_at", "period_start"))
+        times = _period(out, index, r, zone, "logged_at")
         if times is None:
             return None
         at, period_start = times
-        if period_start is not None and period_start >= at:
-            out.reject(index, "period_start", (
-                f"period_start {period_start.isoformat()} is not before logged_at "
-                f"{at.isoformat()}; it is when the logged units began"))
-            return None
-        if period_start is not None and at - period_start > MAX_LOG_PERIOD:
-            out.reject(index, "period_start", (
-                f"the log covers {(at - period_start).days} days; a log covers at most "
-                f"{MAX_LOG_PERIOD.days} days, so split longer periods"))
-            return None
         return {
             "id": r["id"], "site_id": site_id, "machine_id": r["machine_id"],
             "work_order_id": r.get("work_order_id"), "operation_id": r.get("operation_id"),

@@ -64,37 +64,42 @@ STOPS = (("MINOR-STOP", 0.35, 20, 110), ("BREAKDOWN", 0.2, 60, 5400),
 
 def oee_records(machines: list[dict[str, Any]], days: int, seed: int = 1
                 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Per machine: its stops, then its hourly counts, over the ``days`` before AS_OF."""
+    """Day by day, as a plant reports them: every machine's stops begun that day (UTC), then
+    every machine's hourly counts of that day, over the ``days`` before AS_OF."""
     rng = random.Random(seed)
     start = (AS_OF - timedelta(days=days)).replace(minute=0)
-    hours = days * 24
     reasons = [r for r, *_ in STOPS]
     weights = [w for _, w, *_ in STOPS]
     lengths = {r: (lo, hi) for r, _, lo, hi in STOPS}
-    for m in machines:
+    next_stop = {m["id"]: start + timedelta(seconds=rng.expovariate(6 / 86_400))
+                 for m in machines}
+    numbers = dict.fromkeys(next_stop, 0)
+    for day in range(days):
+        day_start = start + timedelta(days=day)
+        day_end = min(day_start + timedelta(days=1), AS_OF)
         stops = []
-        t = start
-        n = 0
-        while True:
-            t += timedelta(seconds=rng.expovariate(6 / 86_400))
-            if t >= AS_OF:
-                break
-            reason = rng.choices(reasons, weights)[0]
-            length = timedelta(seconds=rng.uniform(*lengths[reason]))
-            stops.append({"id": f"{m['id']}-{n}", "machine_id": m["id"], "reason_code": reason,
-                          "start_time": t.isoformat(),
-                          "end_time": min(t + length, AS_OF).isoformat()})
-            n += 1
+        for m in machines:
+            t = next_stop[m["id"]]
+            while t < day_end:
+                reason = rng.choices(reasons, weights)[0]
+                length = timedelta(seconds=rng.uniform(*lengths[reason]))
+                stops.append({"id": f"{m['id']}-{numbers[m['id']]}", "machine_id": m["id"],
+                              "reason_code": reason, "start_time": t.isoformat(),
+                              "end_time": min(t + length, AS_OF).isoformat()})
+                numbers[m["id"]] += 1
+                t += timedelta(seconds=rng.expovariate(6 / 86_400))
+            next_stop[m["id"]] = t
         yield "downtime_events", stops
-        rate = 3600 / m["ideal_cycle_time_s"]
         counts = []
-        for h in range(hours):
-            begin = start + timedelta(hours=h)
-            total = int(rate * rng.uniform(0.55, 0.95))
-            good = int(total * rng.uniform(0.95, 0.995))
-            counts.append({"machine_id": m["id"], "period_start": begin.isoformat(),
-                           "counted_at": (begin + timedelta(hours=1)).isoformat(),
-                           "total": total, "good": good})
+        for m in machines:
+            rate = 3600 / m["ideal_cycle_time_s"]
+            for h in range(24):
+                begin = day_start + timedelta(hours=h)
+                total = int(rate * rng.uniform(0.55, 0.95))
+                good = int(total * rng.uniform(0.95, 0.995))
+                counts.append({"machine_id": m["id"], "period_start": begin.isoformat(),
+                               "counted_at": (begin + timedelta(hours=1)).isoformat(),
+                               "total": total, "good": good})
         yield "production_counts", counts
 
 

@@ -19,7 +19,7 @@ for the Pareto; its frequency counts the stops that begin in the window.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +40,7 @@ from opslens.domain.downtime import (
     resolve,
     stop_loss,
 )
-from opslens.domain.intervals import Interval, local_day_bounds, local_hours
+from opslens.domain.intervals import Interval, local_day_bounds, local_hours, subtract
 from opslens.domain.oee import OeeInputs
 from opslens.domain.time_model import Count, machine_inputs
 from opslens.plant.sites import Site
@@ -51,6 +51,7 @@ from opslens.store import records, schema
 from opslens.store.schema import OEE_SUMS
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
+_TWO_DAYS = timedelta(days=2)
 
 #: Record kinds whose change can move every stored OEE number of the organization.
 CONFIG_KINDS = frozenset({"machines", "reason_codes", "ideal_cycle_times"})
@@ -119,7 +120,10 @@ def slots(site: Site, window: Interval) -> list[Slot]:
     starts = [i.interval[0] for i in instances]
     out = []
     for hour_start, hour_end in hours:
-        reach = tuple(i for i in instances[:bisect_right(starts, hour_end)]
+        # a shift lasts at most a day, so only those begun in the two days before can reach
+        near = instances[bisect_left(starts, hour_start - _TWO_DAYS):
+                         bisect_right(starts, hour_end)]
+        reach = tuple(i for i in near
                       if i.interval[1] > hour_start and i.interval[0] < hour_end)
         lo, hi = max(hour_start, window[0]), min(hour_end, window[1])
         local = hour_start.astimezone(site.tz)
@@ -264,21 +268,21 @@ def cover(conn: Connection, org: str, site: Site, machines: Sequence[dict[str, A
     lo, hi = window[0], min(window[1], as_of)
     if hi <= lo or not machines:
         return out
-    plan = slots(site, (lo, hi))
     storable = minor_stop_s == DEFAULT_MINOR_STOP_S and work_order_id is None
+    rest = [(lo, hi)]  # what stored days do not serve
+    if storable and not hourly and hi - lo >= timedelta(hours=23):
+        first, last = lo.astimezone(site.tz).date(), hi.astimezone(site.tz).date()
+        bounds = {d: local_day_bounds(d, site.tz)
+                  for d, stable in store.marked_days(conn, org, site.id, first, last).items()
+                  if stable <= as_of}
+        out.days = sorted(d for d, b in bounds.items() if _inside(b, (lo, hi)))
+        rest = subtract([(lo, hi)], [bounds[d] for d in out.days])
+    plan = [slot for span in rest for slot in slots(site, span)]
     todo = plan
-    if storable:
-        hour_marks = store.marked_hours(conn, org, site.id, lo, hi)
-        may_hold_a_day = not hourly and hi - lo >= timedelta(hours=23)
-        day_marks = store.marked_days(conn, org, site.id, plan[0].day, plan[-1].day) \
-            if may_hold_a_day else {}
-        out.days = sorted(d for d, stable in day_marks.items() if stable <= as_of
-                          and _inside(local_day_bounds(d, site.tz), (lo, hi)))
-        served = set(out.days)
+    if storable and plan:
+        hour_marks = store.marked_hours(conn, org, site.id, plan[0].start, plan[-1].end)
         todo = []
         for slot in plan:
-            if slot.day in served:
-                continue
             if slot.whole and hour_marks.get(slot.hour_start, _NEVER) <= as_of:
                 out.hours.append(slot.hour_start)
             else:

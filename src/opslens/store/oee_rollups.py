@@ -142,6 +142,7 @@ def sums(conn: Connection, org: str, site_id: str, by: Sequence[str], *,
     values = sorted(values)
     params: dict[str, Any] = {"org": org, "site": site_id, "lo": values[0], "hi": values[-1],
                               "values": values}
+    listed = "" if days and _consecutive(values) else f"AND {column} IN :values"
     machine_filter = ""
     if machine_ids is not None:
         machine_filter = "AND machine_id IN :machines"
@@ -152,15 +153,25 @@ def sums(conn: Connection, org: str, site_id: str, by: Sequence[str], *,
     statement = sa.text(
         f"SELECT {keys}{', ' if by else ''}{_SUMS} FROM {table} "  # noqa: S608
         f"WHERE organization_id = :org AND site_id = :site AND {column} BETWEEN :lo AND :hi "
-        f"AND {column} IN :values {machine_filter}"
+        f"{listed} {machine_filter}"
         + (f" GROUP BY {keys}" if by else "")
-    ).bindparams(sa.bindparam("values", expanding=True),
-                 *([sa.bindparam("machines", expanding=True)] if machine_ids is not None
-                   else []))
+    )
+    if listed:
+        statement = statement.bindparams(sa.bindparam("values", expanding=True))
+    else:
+        del params["values"]
+    if machine_ids is not None:
+        statement = statement.bindparams(sa.bindparam("machines", expanding=True))
     return [dict(row) for row in conn.execute(statement, params).mappings().all()]
 
 
 _SUMS = ", ".join(f"SUM({name}) AS {name}" for name in OEE_SUMS)
+
+
+def _consecutive(days: Sequence[date]) -> bool:
+    """Sorted days without a gap: a range test alone selects them (an IN list of many dates
+    costs DuckDB more than the rows it filters)."""
+    return (days[-1] - days[0]).days == len(days) - 1
 
 
 def reason_sums(conn: Connection, org: str, site_id: str, by: Sequence[str], *,
@@ -172,7 +183,8 @@ def reason_sums(conn: Connection, org: str, site_id: str, by: Sequence[str], *,
     spans = []
     if days:
         days = sorted(days)
-        spans.append(sa.and_(r.c.day.between(days[0], days[-1]), r.c.day.in_(days)))
+        spans.append(sa.and_(r.c.day.between(days[0], days[-1]),
+                             *([] if _consecutive(days) else [r.c.day.in_(days)])))
     if hours:
         hours = sorted(hours)
         spans.append(sa.and_(r.c.hour_start.between(hours[0], hours[-1]),

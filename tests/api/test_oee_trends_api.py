@@ -115,12 +115,11 @@ def test_comparison_with_the_previous_day(plant: TestClient):
     assert b["comparison"]["oee"]["status"] is None
 
 
-def test_comparison_types_need_a_period_of_days(plant: TestClient):
-    response = plant.get("/api/oee/analytics/comparisons", params={
-        "start": "2025-10-14T06:00:00Z", "end": "2025-10-14T14:00:00Z",
-        "comparison_type": "previous_month", "as_of": AS_OF})
-    assert response.status_code == 422
-    assert "comparison_type" in str(response.json())
+def test_a_shift_is_compared_with_the_same_shift_earlier(plant: TestClient):
+    body = get(plant, "comparisons", start="2025-10-14T06:00:00Z", end="2025-10-14T14:00:00Z",
+               comparison_type="previous_month", as_of=AS_OF)
+    assert body["previous"]["window"] == {"start": "2025-09-14T06:00:00+00:00",
+                                          "end": "2025-09-14T14:00:00+00:00"}
     custom = get(plant, "comparisons", start="2025-10-14T00:00:00Z",
                  end="2025-10-15T00:00:00Z", as_of=AS_OF)
     assert custom["previous"]["window"]["start"] == "2025-10-13T00:00:00+00:00"

@@ -14,8 +14,6 @@ from opslens.domain.comparison import Direction
 from opslens.domain.energy import (
     DIRECTIONS,
     FLAT,
-    GRANULARITIES,
-    Bucket,
     CostBreakdown,
     Increment,
     Reading,
@@ -25,8 +23,6 @@ from opslens.domain.energy import (
     by_bucket,
     by_hour,
     by_local_day,
-    calendar_buckets,
-    comparison_window,
     cost,
     cost_by_bucket,
     deviation_flag,
@@ -38,6 +34,7 @@ from opslens.domain.energy import (
     rate_at,
 )
 from opslens.domain.intervals import local_day_bounds
+from opslens.domain.periods import GRANULARITIES, Bucket, calendar_buckets, comparison_window
 from opslens.errors import InvalidInput
 
 NY = ZoneInfo("America/New_York")

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
+from opslens.domain.intervals import Interval, local_day_bounds, local_hours, union
 from opslens.errors import InvalidInput
 
 __all__ = [
     "COMPARISON_TYPES",
+    "GRANULARITIES",
     "PERIOD_NAMES",
+    "Bucket",
     "DateRange",
+    "Granularity",
     "cache_ttl_seconds",
+    "calendar_buckets",
     "comparison_range",
+    "comparison_window",
     "local_today",
+    "next_unit",
     "resolve_period",
     "shift_months",
+    "unit_start",
 ]
 
 PERIOD_NAMES: tuple[str, ...] = (
@@ -264,3 +273,142 @@ def cache_ttl_seconds(period_name: str) -> int:
     if period_name not in PERIOD_NAMES:
         raise InvalidInput(f"unknown period {period_name!r}; use one of: {', '.join(PERIOD_NAMES)}")
     return _CACHE_TTL_SECONDS.get(period_name, _TTL_CONTAINS_TODAY)
+
+
+# ---- calendar buckets and comparison windows of real instants --------------------------------
+
+_HOUR = timedelta(hours=1)
+
+
+def _require(ok: object, message: str) -> None:
+    if not ok:
+        raise InvalidInput(message)
+
+
+def _utc(value: object, what: str) -> datetime:
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    raise InvalidInput(f"{what} {value!r} must be a timezone-aware datetime; attach the site's "
+                       "time zone")
+
+
+Granularity = Literal["hour", "day", "week", "month"]
+GRANULARITIES: tuple[str, ...] = ("hour", "day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bucket of a local calendar: its label and the real instants ``[start, end)`` (UTC).
+
+    ``label`` is the local date of a day, the local date of a week's Monday, ``YYYY-MM`` for a
+    month, and for an hour its local start with the offset (``2025-10-26T02:00:00+01:00``), which
+    tells the two 02:00 hours of a fall-back night apart.
+    """
+
+    label: str
+    start: datetime
+    end: datetime
+
+    @property
+    def hours(self) -> float:
+        """Real length [h]: 23 or 25 for a whole DST-change day."""
+        return (self.end - self.start) / _HOUR
+
+
+def unit_start(day: date, granularity: str) -> date:
+    """The first day of the week (Monday) or month holding ``day``; ``day`` itself else."""
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if granularity == "month" else day
+
+
+def next_unit(day: date, granularity: str) -> date:
+    """The first day of the unit after the one ``day`` starts."""
+    if granularity == "week":
+        return day + timedelta(days=7)
+    if granularity == "month":
+        return shift_months(day, 1)
+    return day + _ONE_DAY
+
+
+def calendar_buckets(window: Interval, tz: ZoneInfo, granularity: str) -> list[Bucket]:
+    """The site-local hours, days, weeks (from Monday) or months that ``window`` reaches, each
+    clipped to the window (DESIGN.md §3).
+
+    A bucket is ``[local start of the unit, local start of the next unit) ∩ window``, so a
+    whole day lasts 23 h or 25 h on a DST change, and the first and last buckets of a window
+    that starts or ends inside a unit are partial. An empty window has no buckets.
+
+    Examples
+    --------
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> days = calendar_buckets((datetime(2025, 3, 29, 23, tzinfo=UTC),
+    ...                          datetime(2025, 3, 31, 22, tzinfo=UTC)), berlin, "day")
+    >>> [(b.label, b.hours) for b in days]
+    [('2025-03-30', 23.0), ('2025-03-31', 24.0)]
+    >>> [b.label for b in calendar_buckets((datetime(2025, 10, 26, 0, tzinfo=UTC),
+    ...     datetime(2025, 10, 26, 2, tzinfo=UTC)), berlin, "hour")]
+    ['2025-10-26T02:00:00+02:00', '2025-10-26T02:00:00+01:00']
+    """
+    _require(granularity in GRANULARITIES, f"unknown granularity {granularity!r}; use one of: "
+             f"{', '.join(GRANULARITIES)}")
+    bounds = union([window])
+    if not bounds:
+        return []
+    lo, hi = bounds[0]
+    if granularity == "hour":
+        return [Bucket(start.astimezone(tz).isoformat(), max(start, lo), min(end, hi))
+                for start, end in local_hours((lo, hi), tz)]
+    out: list[Bucket] = []
+    unit = unit_start(lo.astimezone(tz).date(), granularity)
+    while True:
+        start = local_day_bounds(unit, tz)[0]
+        if start >= hi:
+            return out
+        following = next_unit(unit, granularity)
+        label = unit.isoformat()[:7] if granularity == "month" else unit.isoformat()
+        out.append(Bucket(label, max(start, lo), min(local_day_bounds(following, tz)[0], hi)))
+        unit = following
+
+
+def comparison_window(window: Interval, tz: ZoneInfo, comparison_type: str) -> Interval:
+    """The window to compare ``window`` with (DESIGN.md §3 "Comparison periods").
+
+    A window of whole local days is read as its dates and moved by
+    :func:`opslens.domain.periods.comparison_range` (so ``previous_month`` of 1–31 October is
+    1–30 September). Any other window: ``previous_period`` is the same real duration just
+    before it; the others move its local wall-clock start and end back by 7 days or by 1, 3 or
+    12 calendar months (clamped to the month's end), so a shift is compared with the same shift.
+
+    Examples
+    --------
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> october = (datetime(2025, 9, 30, 22, tzinfo=UTC), datetime(2025, 10, 31, 23, tzinfo=UTC))
+    >>> [t.astimezone(berlin).isoformat() for t in comparison_window(october, berlin,
+    ...                                                               "previous_month")]
+    ['2025-09-01T00:00:00+02:00', '2025-10-01T00:00:00+02:00']
+    >>> shift = (datetime(2025, 10, 28, 5, tzinfo=UTC), datetime(2025, 10, 28, 13, tzinfo=UTC))
+    >>> [t.astimezone(berlin).strftime("%d %H:%M") for t in comparison_window(shift, berlin,
+    ...                                                                      "previous_week")]
+    ['21 06:00', '21 14:00']
+    """
+    _require(comparison_type in COMPARISON_TYPES, f"unknown comparison type "
+             f"{comparison_type!r}; use one of: {', '.join(COMPARISON_TYPES)}")
+    lo, hi = _utc(window[0], "window start"), _utc(window[1], "window end")
+    _require(lo < hi, f"window start {lo.isoformat()} is not before its end {hi.isoformat()}")
+    first, after = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+    if local_day_bounds(first, tz)[0] == lo and local_day_bounds(after, tz)[0] == hi:
+        days = comparison_range(DateRange(first, after - _ONE_DAY), comparison_type)
+        return local_day_bounds(days.start, tz)[0], local_day_bounds(days.end, tz)[1]
+    if comparison_type == "previous_period":
+        return lo - (hi - lo), lo
+
+    def back(instant: datetime) -> datetime:
+        local = instant.astimezone(tz)
+        day = local.date()
+        day = (day - timedelta(days=7) if comparison_type == "previous_week"
+               else shift_months(day, -_MONTHS_BACK[comparison_type]))
+        return datetime.combine(day, local.time(), tz).replace(fold=local.fold).astimezone(UTC)
+
+    start = back(lo)
+    return start, max(start, back(hi))

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy.engine import Connection
 
-from opslens.domain import energy
+from opslens.domain import energy, periods
 from opslens.domain.comparison import compare
 from opslens.domain.intervals import Interval
 from opslens.domain.rounding import round_half_up
@@ -69,7 +69,7 @@ class EnergyTableQuery(OeeQuery):
 
 
 class EnergyTrendQuery(EnergyTableQuery):
-    granularity: energy.Granularity = Field(
+    granularity: periods.Granularity = Field(
         "day", description="Buckets: local hours, days, weeks (from Monday) or months.")
     by: SeriesBy | None = Field(None, description="Also one series per machine or product.")
 
@@ -258,7 +258,7 @@ class _Cell:
                 **intensity(self.tally), "cost": None if cost is None else round_half_up(cost, 2)}
 
 
-def _cells(granularity: str, buckets: list[energy.Bucket], into: dict[Any, _Cell]) -> list[Any]:
+def _cells(granularity: str, buckets: list[periods.Bucket], into: dict[Any, _Cell]) -> list[Any]:
     """Make sure ``into`` has a cell per bucket (merged by label across sites); their keys."""
     keys = []
     for b in buckets:
@@ -269,7 +269,7 @@ def _cells(granularity: str, buckets: list[energy.Bucket], into: dict[Any, _Cell
     return keys
 
 
-def _series_cells(cells: dict[Any, _Cell], granularity: str, buckets: list[energy.Bucket],
+def _series_cells(cells: dict[Any, _Cell], granularity: str, buckets: list[periods.Bucket],
                   priced: bool) -> list[_Cell]:
     """A series' cells for one machine's buckets, in bucket order (cost unknown if unpriced)."""
     found = [cells[k] for k in _cells(granularity, buckets, cells)]
@@ -286,7 +286,7 @@ def _add(cell: _Cell, kwh: float = 0.0, units: float = 0.0, good: float = 0.0,
     t.cost = None if cost is None or t.cost is None else t.cost + cost
 
 
-def _unit_shares(count: dict[str, Any], buckets: list[energy.Bucket], starts: list[datetime]
+def _unit_shares(count: dict[str, Any], buckets: list[periods.Bucket], starts: list[datetime]
                  ) -> Iterable[tuple[int, float]]:
     """(bucket index, share of the count) for the buckets a count falls in."""
     c = count_of(count)
@@ -313,14 +313,14 @@ def trends(conn: Connection, org: str, query: EnergyTrendQuery) -> dict[str, Any
     optionally one series per machine or product; plus the totals of the window."""
     as_of = query.resolved_as_of()
     machines, sites, windows = machines_and_windows(conn, org, query, as_of)
-    buckets: dict[str, list[energy.Bucket]] = {}
+    buckets: dict[str, list[periods.Bucket]] = {}
     for sid, site in sites.items():
         lo, hi = clipped(windows[sid], as_of)
         if (hi - lo) / _UNIT_LENGTH[query.granularity] > MAX_BUCKETS:
             raise bad_input("granularity", f"the window has more than {MAX_BUCKETS} "
                             f"{query.granularity} buckets; use a coarser granularity or a "
                             "shorter window")
-        buckets[sid] = energy.calendar_buckets((lo, hi), site.tz, query.granularity)
+        buckets[sid] = periods.calendar_buckets((lo, hi), site.tz, query.granularity)
     data = load_machines(conn, org, machines, sites, windows, as_of)
     tariffs, currency = _tariffs(conn, org, sites)
     column = READING_KEY[query.by] if query.by else None
@@ -411,7 +411,7 @@ def comparisons(conn: Connection, org: str, query: EnergyComparisonQuery) -> dic
                         "give time_period, date_from/date_to, start/end or a shift")
     as_of = query.resolved_as_of()
     machines, sites, windows = machines_and_windows(conn, org, query, as_of)
-    earlier = {sid: energy.comparison_window(w, sites[sid].tz, query.comparison_type)
+    earlier = {sid: periods.comparison_window(w, sites[sid].tz, query.comparison_type)
                for sid, w in windows.items()}
     now_data = load_machines(conn, org, machines, sites, windows, as_of)
     then_data = load_machines(conn, org, machines, sites, earlier, as_of)

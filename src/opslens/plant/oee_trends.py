@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from sqlalchemy.engine import Connection
 
 from opslens.domain.comparison import Direction, compare
-from opslens.domain.intervals import Interval, local_day_bounds
+from opslens.domain.intervals import Interval
 from opslens.domain.oee import OeeInputs
-from opslens.domain.periods import comparison_range, local_today, resolve_period
-from opslens.errors import InvalidInput
+from opslens.domain.periods import comparison_window, unit_start
 from opslens.plant import oee_rollups
 from opslens.plant.analytics import ComparisonType
 from opslens.plant.oee import OeeQuery, machines_in_scope, summary, window_of
@@ -96,11 +94,7 @@ def _group_of(by: GroupBy | None, machines: dict[str, dict[str, Any]]
 
 
 def _bucket(granularity: Granularity, key: Any) -> Any:
-    if granularity in ("hour", "day"):
-        return key
-    if granularity == "week":
-        return key - timedelta(days=key.weekday())
-    return key.replace(day=1)
+    return key if granularity == "hour" else unit_start(key, granularity)
 
 
 def trends(conn: Connection, org: str, query: TrendQuery) -> dict[str, Any]:
@@ -149,7 +143,7 @@ def comparisons(conn: Connection, org: str, query: ComparisonQuery) -> dict[str,
         names.update({m["id"]: m for m in machines})
         columns, name_of = _group_of(query.by, names)
         now_window = window_of(conn, org, query, site, as_of)
-        then_window = _previous(query, site, now_window, as_of)
+        then_window = comparison_window(now_window, site.tz, query.comparison_type)
         for into, window, label in ((current, now_window, "current"),
                                     (previous, then_window, "previous")):
             spans[label].append(window)
@@ -170,23 +164,6 @@ def comparisons(conn: Connection, org: str, query: ComparisonQuery) -> dict[str,
                                      previous.get(key, OeeInputs()))}
                         for key in keys]
     return out
-
-
-def _previous(query: OeeQuery, site: Site, window: Interval, as_of: datetime) -> Interval:
-    """The comparison window: for a period of local days, the comparison days (DESIGN.md §3);
-    for a custom or shift window, the same length immediately before (previous_period only)."""
-    comparison = query.comparison_type  # type: ignore[attr-defined]
-    if query.time_period is not None:
-        period = resolve_period(query.time_period, local_today(as_of, site.tz),
-                                query.date_from, query.date_to)
-        days = comparison_range(period, comparison)
-        return (local_day_bounds(days.start, site.tz)[0], local_day_bounds(days.end, site.tz)[1])
-    if comparison != "previous_period":
-        raise InvalidInput(f"comparison_type {comparison} needs a period of local days "
-                           "(time_period, or time_period=custom with date_from and date_to)",
-                           [{"field": "comparison_type", "reason": "needs a day period"}])
-    length = window[1] - window[0]
-    return window[0] - length, window[0]
 
 
 def _compared(now: OeeInputs, then: OeeInputs, now_window: Any = None,

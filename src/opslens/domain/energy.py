@@ -28,6 +28,8 @@ from opslens.domain.calendars import ALL_WEEKDAYS
 from opslens.domain.comparison import Direction
 from opslens.domain.intervals import Interval, local_day_bounds, union
 from opslens.domain.periods import Bucket
+from opslens.domain.periods import as_utc as _utc
+from opslens.domain.periods import require as _require
 from opslens.errors import InvalidInput
 
 __all__ = [
@@ -44,18 +46,6 @@ FLAT = "flat"
 K = TypeVar("K", bound=Hashable)
 _DAY, _HOUR, _TICK = timedelta(days=1), timedelta(hours=1), timedelta(microseconds=1)
 _PCT_TOLERANCE = 1e-9  # 100·(1.1 − 1.0)/1.0 is 10.000000000000009 in floats: not above 10 %
-
-
-def _require(ok: object, message: str) -> None:
-    if not ok:
-        raise InvalidInput(message)
-
-
-def _utc(value: object, what: str) -> datetime:
-    if isinstance(value, datetime) and value.utcoffset() is not None:
-        return value.astimezone(UTC)
-    raise InvalidInput(f"{what} {value!r} must be a timezone-aware datetime; attach the site's "
-                       "time zone")
 
 
 def _amount(value: object, what: str | Callable[[], str]) -> float:

@@ -280,12 +280,14 @@ def cache_ttl_seconds(period_name: str) -> int:
 _HOUR = timedelta(hours=1)
 
 
-def _require(ok: object, message: str) -> None:
+def require(ok: object, message: str) -> None:
+    """Raise InvalidInput(``message``) unless ``ok``: the domain's argument check."""
     if not ok:
         raise InvalidInput(message)
 
 
-def _utc(value: object, what: str) -> datetime:
+def as_utc(value: object, what: str) -> datetime:
+    """An aware datetime in UTC, or InvalidInput naming ``what``."""
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value.astimezone(UTC)
     raise InvalidInput(f"{what} {value!r} must be a timezone-aware datetime; attach the site's "
@@ -350,7 +352,7 @@ def calendar_buckets(window: Interval, tz: ZoneInfo, granularity: str) -> list[B
     ...     datetime(2025, 10, 26, 2, tzinfo=UTC)), berlin, "hour")]
     ['2025-10-26T02:00:00+02:00', '2025-10-26T02:00:00+01:00']
     """
-    _require(granularity in GRANULARITIES, f"unknown granularity {granularity!r}; use one of: "
+    require(granularity in GRANULARITIES, f"unknown granularity {granularity!r}; use one of: "
              f"{', '.join(GRANULARITIES)}")
     bounds = union([window])
     if not bounds:
@@ -392,10 +394,10 @@ def comparison_window(window: Interval, tz: ZoneInfo, comparison_type: str) -> I
     ...                                                                      "previous_week")]
     ['21 06:00', '21 14:00']
     """
-    _require(comparison_type in COMPARISON_TYPES, f"unknown comparison type "
+    require(comparison_type in COMPARISON_TYPES, f"unknown comparison type "
              f"{comparison_type!r}; use one of: {', '.join(COMPARISON_TYPES)}")
-    lo, hi = _utc(window[0], "window start"), _utc(window[1], "window end")
-    _require(lo < hi, f"window start {lo.isoformat()} is not before its end {hi.isoformat()}")
+    lo, hi = as_utc(window[0], "window start"), as_utc(window[1], "window end")
+    require(lo < hi, f"window start {lo.isoformat()} is not before its end {hi.isoformat()}")
     first, after = lo.astimezone(tz).date(), hi.astimezone(tz).date()
     if local_day_bounds(first, tz)[0] == lo and local_day_bounds(after, tz)[0] == hi:
         days = comparison_range(DateRange(first, after - _ONE_DAY), comparison_type)

@@ -153,18 +153,20 @@ def window_of(conn: Connection, org: str, query: OeeQuery, site: Site, as_of: da
             local_day_bounds(period.end, site.tz)[1])
 
 
-def calculate(conn: Connection, org: str, query: OeeQuery) -> dict[str, Any]:
-    """OEE of the query's scope and window: pooled result, losses, reliability, machines."""
+def calculate(conn: Connection, org: str, query: OeeQuery,
+              known: tuple[list[dict[str, Any]], Site] | None = None) -> dict[str, Any]:
+    """OEE of the query's scope and window: pooled result, losses, reliability, machines.
+    ``known``: the scope's machines and their site, when the caller has loaded them."""
     as_of = query.resolved_as_of()
-    machines = machines_in_scope(conn, org, query)
+    machines = known[0] if known else machines_in_scope(conn, org, query)
     by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for machine in machines:
         by_site[machine["site_id"]].append(machine)
     per_machine: list[tuple[dict[str, Any], formulas.OeeInputs]] = []
     windows: dict[str, Interval] = {}
-    sites: dict[str, Site] = {}
+    sites: dict[str, Site] = {known[1].id: known[1]} if known else {}
     for site_id, site_machines in sorted(by_site.items()):
-        site = sites[site_id] = load_site(conn, org, site_id)
+        site = sites[site_id] = sites.get(site_id) or load_site(conn, org, site_id)
         window = windows[site_id] = window_of(conn, org, query, site, as_of)
         per_machine += machine_sums(conn, org, site, site_machines, window, as_of,
                                     query.minor_stop_seconds, query.work_order_id)
@@ -235,7 +237,7 @@ def realtime(conn: Connection, org: str, machine_id: str, as_of: datetime,
               else local_day_bounds(local_today(as_of, site.tz), site.tz))
     query = OeeQuery(machine_id=machine_id, start=window[0], end=window[1], as_of=as_of,
                      minor_stop_seconds=minor_stop_s, include_machines=False)
-    result = calculate(conn, org, query)
+    result = calculate(conn, org, query, known=(found, site))  # not loaded a second time
     reasons = Reasons.load(conn, org)
     stops = [reasons.stop(row) for row in oee_store.stops(
         conn, org, [machine_id], as_of - timedelta(microseconds=1), as_of)]

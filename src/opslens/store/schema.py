@@ -518,3 +518,6 @@ POSTGRES_INDEXES = (
     ("ix_quality_events_machine_at", "quality_events", (ORG, "machine_id", "occurred_at")),
     ("ix_quality_events_site_at", "quality_events", (ORG, "site_id", "occurred_at")),
 )
+
+# The grid tables live in their own module and join this metadata when it is imported.
+from opslens.store import grid_schema  # noqa: E402,F401

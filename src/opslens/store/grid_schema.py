@@ -28,6 +28,7 @@ grid_networks = sa.Table(
     *_key(),
     sa.Column("version", sa.BigInteger, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),  # IANA: the utility's days, MEDs
     sa.Column("elements", sa.Integer, nullable=False),
     sa.Column("customers", sa.Integer, nullable=False),
     _updated(),
@@ -104,7 +105,8 @@ outages = sa.Table(
     sa.Column("substation_id", ID),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("outage_type", sa.String(16), nullable=False),
+    sa.Column("outage_type", sa.String(16), nullable=False),  # sustained or momentary
+    sa.Column("interruptions", sa.Integer, nullable=False),  # operations of a momentary event
     sa.Column("confidence", sa.Double, nullable=False),
     sa.Column("started_at", TS, nullable=False),
     sa.Column("detected_at", TS, nullable=False),

@@ -48,6 +48,7 @@ def upgrade() -> None:
         "grid_networks", *_key(),
         sa.Column("version", sa.BigInteger, nullable=False),
         sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False),
         *_ints("elements", "customers"), _updated(),
     )
     op.create_table(
@@ -88,6 +89,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("severity", sa.String(16), nullable=False),
         sa.Column("outage_type", sa.String(16), nullable=False),
+        sa.Column("interruptions", sa.Integer, nullable=False),
         sa.Column("confidence", sa.Double, nullable=False),
         sa.Column("started_at", TS, nullable=False), sa.Column("detected_at", TS, nullable=False),
         sa.Column("confirmed_at", TS), sa.Column("restored_at", TS),

@@ -32,9 +32,13 @@ PARENT_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+POINT_KINDS = ("meter", "onu")
+
+
 @dataclass(frozen=True)
 class Element:
-    """One element of the network; ``customers`` counts only on service points."""
+    """One element of the network; ``customers`` counts only on service points, which are a
+    meter or an ONU (``point_kind``) of the customer ``customer_id``."""
 
     id: str
     kind: str
@@ -44,6 +48,8 @@ class Element:
     normally_open: bool = False
     customers: int = 0
     critical: bool = False
+    point_kind: str | None = None
+    customer_id: str | None = None
 
 
 class Network:
@@ -189,6 +195,9 @@ def _problems(element: Element, elements: dict[str, Element]) -> list[tuple[str,
                         "nothing is fed through it"))
     if element.normally_open and element.kind not in PROTECTIVE:
         out.append((element.id, "normally_open", "only a switching device can be open"))
+    if element.point_kind is not None and (element.kind != "service_point"
+                                           or element.point_kind not in POINT_KINDS):
+        out.append((element.id, "point_kind", f"a service point is one of {POINT_KINDS}"))
     if element.customers < 0 or (element.customers and element.kind != "service_point"):
         out.append((element.id, "customers", "customers are counted on service points, ≥ 0"))
     for name, value, limit in (("latitude", element.latitude, 90),

@@ -1,0 +1,605 @@
+"""The correlation engine: events in, outages out (DESIGN.md §6.1).
+
+Topology first. A loss report from a meter, ONU or caller with a known meter is evidence
+that its service point is off; the point's transformer gets an outage unless an open outage
+above it already explains the report. After each batch, every transformer that gained its
+first evidence is looked at from below: the outage rolls up to the highest protective device
+above it that *qualifies*: evidence arrived (within the window) from at least two of its
+branches, from at least its class's share of its downstream transformers, and none of its
+large downstream transformers is silent (a transformer of ``m`` reporting points that would
+report with ``q`` each is silent by chance with ``(1-q)^m``). Outages below the new device
+are absorbed: the oldest keeps its id and moves up, the others merge into it. SCADA breaker
+and feeder events place a confirmed outage at their device directly.
+
+Events that name only a place join the nearest open outage within radius and window (the
+spatial-temporal fallback), measured to the nearest transformer the outage covers; else they
+open an outage of their own there. Storm mode switches on above an event rate and off below
+a lower one, widens the fallback, and suppresses repeated last gasps inside known outages.
+
+Power-restored reports restore points one by one. Once they settle (no new one for
+``restore_settle``) and cover ``restore_share`` of the points that reported the loss, the
+outage is restored, unless the points still off all sit below one lower device with nothing
+restored below it: those form a nested outage there. Interruptions of at most 5 minutes are
+momentary; a new loss at a device within 5 minutes of its momentary restoration is another
+operation of the same momentary event.
+
+Pure: no clock (time is the events' ``occurred_at``, or the ``now`` passed in), no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from opslens.domain.geo import haversine_many_m
+from opslens.domain.outages import Changes, Event, Outage, Settings, severity
+from opslens.domain.topology import PROTECTIVE, Network
+from opslens.errors import InvalidInput, NotFound
+
+LOSS = frozenset({"power_loss", "ticket"})
+ROLLUP_KINDS = frozenset({*PROTECTIVE, "feeder"})
+
+
+class Correlator:
+    """The state of correlation for one organization's network."""
+
+    def __init__(self, network: Network, settings: Settings | None = None,
+                 next_number: int = 1, prefix: str = "OUT-") -> None:
+        self.network = network
+        self.settings = settings or Settings()
+        self.next_number = next_number
+        self.prefix = prefix
+        self.outages: dict[str, Outage] = {}
+        self.storm_since: datetime | None = None
+        self.now: datetime | None = None
+        self._open_at: dict[str, str] = {}  # device → open outage there
+        self._cover: dict[str, str] = {}  # transformer → open outage whose device covers it
+        self._located: set[str] = set()  # open outages with a place but no device
+        self._live: dict[str, dict[str, datetime]] = {}  # transformer → point → off since
+        self._point_outage: dict[str, str] = {}
+        self._momentary: dict[str, tuple[str, datetime]] = {}  # device → outage, restored at
+        self._rate: deque[datetime] = deque()
+        self._peak = 0.0
+        self._settling: set[str] = set()
+        self._index(network)
+
+    # ---- the network, laid out once -------------------------------------------------------
+
+    def _index(self, net: Network) -> None:
+        q = self.settings.expected_report_share
+        self._points: dict[str, int] = {}  # transformer → reporting points below it
+        self._transformers: dict[str, list[str]] = {}  # device → transformers below it
+        self._ancestors: dict[str, tuple[str, ...]] = {}  # transformer → roll-up devices up
+        for eid in net.order:
+            element = net.elements[eid]
+            if element.kind == "service_point" and element.parent is not None:
+                self._points[element.parent] = self._points.get(element.parent, 0) + 1
+        for eid in net.order:
+            element = net.elements[eid]
+            if element.kind == "transformer":
+                self._points.setdefault(eid, 0)
+                path = net.path_up(eid)[1:]
+                self._ancestors[eid] = tuple(a for a in path
+                                             if net.elements[a].kind in ROLLUP_KINDS)
+                for device in (eid, *self._ancestors[eid]):
+                    self._transformers.setdefault(device, []).append(eid)
+        self._large = {t: (1 - q) ** m < self.settings.silence_probability
+                       for t, m in self._points.items()}
+        coords = {t: (net.elements[t].latitude, net.elements[t].longitude)
+                  for t in self._points}
+        self._coords = {d: np.array([coords[t] for t in ts
+                                     if coords[t][0] is not None and coords[t][1] is not None],
+                                    dtype=float).reshape(-1, 2)
+                        for d, ts in self._transformers.items()}
+
+    def transformer_of(self, element_id: str) -> str | None:
+        """The transformer above a service point, the element itself if a transformer."""
+        element = self.network.elements.get(element_id)
+        if element is None:
+            return None
+        if element.kind == "transformer":
+            return element_id
+        if element.kind == "service_point":
+            return element.parent
+        return None
+
+    # ---- processing -----------------------------------------------------------------------
+
+    def process(self, events: Iterable[Event], now: datetime | None = None) -> Changes:
+        """Correlate a batch (any order; taken by occurred_at, then id), then settle what
+        the batch's end makes settle. Returns what changed."""
+        changes = Changes()
+        dirty: dict[str, list[tuple[Event, str]]] = {}
+        for event in sorted(events, key=lambda e: (e.occurred_at, e.id)):
+            self._advance(event.occurred_at, changes)
+            self._route(event, dirty, changes)
+        self._resolve(dirty, changes)
+        if now is not None:
+            self._advance(now, changes)
+        self._settle(changes)
+        return changes
+
+    def tick(self, now: datetime) -> Changes:
+        """Let time pass without events: settle restorations, let storm mode end."""
+        changes = Changes()
+        self._advance(now, changes)
+        self._settle(changes)
+        return changes
+
+    def _advance(self, at: datetime, changes: Changes) -> None:
+        if self.now is None or at > self.now:
+            self.now = at
+        hour_ago = self.now.timestamp() - 3600
+        while self._rate and self._rate[0].timestamp() <= hour_ago:
+            self._rate.popleft()
+        self._storm_switch(changes)
+
+    def _storm_switch(self, changes: Changes) -> None:
+        rate = float(len(self._rate))
+        s = self.settings
+        if self.storm_since is None and rate >= s.storm_on_per_hour:
+            self.storm_since, self._peak = self.now, rate
+            changes.storm.append(("on", self.now, rate))
+        elif self.storm_since is not None:
+            self._peak = max(self._peak, rate)
+            if rate < s.storm_off_per_hour:
+                self.storm_since = None
+                changes.storm.append(("off", self.now, self._peak))
+
+    @property
+    def peak_rate(self) -> float:
+        return self._peak
+
+    def _route(self, event: Event, dirty: dict, changes: Changes) -> None:
+        self._rate.append(event.occurred_at)
+        self._storm_switch(changes)
+        kind, element = event.kind, event.element_id
+        known = element is not None and element in self.network.elements
+        if kind in ("breaker_open", "breaker_close") and known:
+            (self._breaker_open if kind == "breaker_open" else self._breaker_close)(
+                event, element, changes)
+        elif kind == "power_restored" and known:
+            self._point_restored(event, element, changes)
+        elif kind in LOSS and known and self.transformer_of(element):
+            self._point_lost(event, element, dirty, changes)
+        elif kind in LOSS and event.latitude is not None and event.longitude is not None:
+            self._located_loss(event, changes)
+        elif kind == "alarm" and known:
+            outage = self._covering(element)
+            self._attach(outage, event, None, changes)
+        else:
+            changes.assignments[event.id] = (None, False)
+
+    def _covering(self, element_id: str) -> Outage | None:
+        """The open outage whose device is at or above the element."""
+        transformer = self.transformer_of(element_id)
+        if transformer is not None:
+            oid = self._cover.get(transformer)
+            return self.outages[oid] if oid else None
+        for device in self.network.path_up(element_id):
+            if device in self._open_at:
+                return self.outages[self._open_at[device]]
+        return None
+
+    def _attach(self, outage: Outage | None, event: Event, point: str | None,
+                changes: Changes, suppressed: bool = False) -> None:
+        if outage is None:
+            changes.assignments[event.id] = (None, False)
+            return
+        changes.assignments[event.id] = (outage.id, suppressed)
+        outage.events.append(event.id)
+        outage.last_activity = max(outage.last_activity or event.occurred_at, event.occurred_at)
+        if not suppressed:
+            outage.source_events[event.source] += 1
+            key = (event.source, point or event.element_id or event.id)
+            outage.evidence.setdefault(key, self.settings.weights.get(event.source, 0.0))
+        changes.touch(outage)
+
+    def _point_lost(self, event: Event, point: str, dirty: dict, changes: Changes) -> None:
+        transformer = self.transformer_of(point)
+        outage = self._covering(point) or self._reopen_momentary(transformer, event, changes)
+        repeated = point in self._point_outage or any(point == p for _, p in
+                                                      dirty.get(transformer, ()))
+        if outage is not None:
+            suppressed = repeated and self.storm_since is not None
+            if not suppressed and point not in outage.off:
+                outage.off[point] = event.occurred_at
+                outage.restored.pop(point, None)
+                self._point_outage[point] = outage.id
+                self._live.setdefault(transformer, {})[point] = event.occurred_at
+            self._attach(outage, event, point, changes, suppressed)
+            return
+        self._live.setdefault(transformer, {})[point] = event.occurred_at
+        dirty.setdefault(transformer, []).append((event, point))
+
+    def _reopen_momentary(self, transformer: str | None, event: Event, changes: Changes
+                          ) -> Outage | None:
+        """A loss within ``momentary`` of a momentary restoration at a device above it is
+        another operation of that momentary event (IEEE 1366 MAIFI_E)."""
+        if transformer is None or not self._momentary:
+            return None
+        for device in (transformer, *self._ancestors.get(transformer, ())):
+            found = self._momentary.get(device)
+            if found and event.occurred_at - found[1] <= self.settings.momentary:
+                outage = self.outages[found[0]]
+                if device in self._open_at:
+                    return None
+                del self._momentary[device]
+                outage.status = "confirmed" if outage.confirmed_at else "predicted"
+                outage.restored_at = None
+                outage.interruptions += 1
+                outage.last_restore = None
+                self._open(outage)
+                changes.touch(outage, "reclosed", interruptions=outage.interruptions)
+                return outage
+        return None
+
+    # ---- roll-up --------------------------------------------------------------------------
+
+    def _resolve(self, dirty: dict[str, list[tuple[Event, str]]], changes: Changes) -> None:
+        for transformer in sorted(dirty, key=lambda t: self.network._enter[t]):
+            pending = dirty[transformer]
+            outage = self._covering(transformer)
+            if outage is None:
+                target = transformer
+                for device in self._ancestors[transformer]:
+                    if self._qualifies(device):
+                        target = device
+                outage = self._place(target, min(e.occurred_at for e, _ in pending), changes)
+            for event, point in pending:
+                if point not in outage.off:
+                    outage.off[point] = event.occurred_at
+                    self._point_outage[point] = outage.id
+                self._attach(outage, event, point, changes)
+
+    def _qualifies(self, device: str) -> bool:
+        transformers = self._transformers.get(device, ())
+        since = self.now - self.settings.window
+        reporting = branches_seen = 0
+        branches: set[str] = set()
+        for transformer in transformers:
+            if not self._points[transformer]:
+                continue
+            reporting += 1
+            live = self._live.get(transformer)
+            covered = self._cover.get(transformer)
+            recent = bool(live) and max(live.values()) >= since
+            if not recent and covered:
+                recent = self.outages[covered].started_at >= since
+            if recent:
+                branches.add(self._branch(transformer, device))
+                branches_seen += 1
+            elif self._large[transformer] and not live and not covered:
+                return False  # a large transformer below is silent: not this device
+        share = self.settings.rollup_share.get(self.network.elements[device].kind, 0.5)
+        return len(branches) >= 2 and reporting > 0 and branches_seen / reporting >= share
+
+    def _branch(self, transformer: str, device: str) -> str:
+        """The child of ``device`` on the way down to ``transformer``."""
+        path = self.network.path_up(transformer)
+        return path[path.index(device) - 1]
+
+    def _place(self, device: str, started_at: datetime, changes: Changes) -> Outage:
+        """An open outage at ``device``: the oldest open outage below it moved up (the
+        others merged into it), or a new one."""
+        below = sorted((self.outages[oid] for d, oid in self._open_at.items()
+                        if self.network.is_below(d, device)),
+                       key=lambda o: (o.started_at, o.id))
+        if not below:
+            outage = self._new(device, started_at, changes)
+        else:
+            outage, others = below[0], below[1:]
+            self._close_index(outage)
+            previous = outage.device_id
+            self._set_device(outage, device)
+            outage.started_at = min(outage.started_at, started_at)
+            self._open(outage)
+            changes.touch(outage, "rolled_up", from_device=previous, to_device=device)
+            for other in others:
+                self._absorb(outage, other, changes)
+        self._rank(outage, changes)
+        return outage
+
+    def _new(self, device: str | None, started_at: datetime, changes: Changes,
+             latitude: float | None = None, longitude: float | None = None) -> Outage:
+        oid = f"{self.prefix}{self.next_number:06d}"
+        self.next_number += 1
+        outage = Outage(id=oid, device_id=None, device_kind=None, started_at=started_at,
+                        detected_at=self.now, latitude=latitude, longitude=longitude,
+                        storm=self.storm_since is not None, last_activity=started_at)
+        self.outages[oid] = outage
+        if device is not None:
+            self._set_device(outage, device)
+        else:
+            outage.customers = 0
+        self._open(outage)
+        changes.touch(outage, "created", device=device)
+        return outage
+
+    def _set_device(self, outage: Outage, device: str) -> None:
+        element = self.network.elements[device]
+        outage.device_id, outage.device_kind = device, element.kind
+        outage.latitude, outage.longitude = element.latitude, element.longitude
+        outage.customers = self.network.customers_below(device)
+        outage.critical = self.network.critical_below(device)
+        for child in outage.children:
+            if self.network.is_below(child, device):
+                outage.customers -= self.network.customers_below(child)
+                outage.critical -= self.network.critical_below(child)
+
+    def _rank(self, outage: Outage, changes: Changes) -> None:
+        outage.severity = severity(max(outage.customers, 0), outage.critical, self.settings)
+        changes.touch(outage)
+
+    def _open(self, outage: Outage) -> None:
+        if outage.device_id is None:
+            self._located.add(outage.id)
+            return
+        self._open_at[outage.device_id] = outage.id
+        for transformer in self._transformers.get(outage.device_id, ()):
+            self._cover[transformer] = outage.id
+
+    def _close_index(self, outage: Outage) -> None:
+        self._located.discard(outage.id)
+        self._settling.discard(outage.id)
+        if outage.device_id is None or self._open_at.get(outage.device_id) != outage.id:
+            return
+        del self._open_at[outage.device_id]
+        for transformer in self._transformers.get(outage.device_id, ()):
+            if self._cover.get(transformer) == outage.id:
+                del self._cover[transformer]
+        # a nested child still open below keeps covering its transformers
+        for child_device in outage.children:
+            if child_device in self._open_at:
+                child = self.outages[self._open_at[child_device]]
+                for transformer in self._transformers.get(child_device, ()):
+                    self._cover[transformer] = child.id
+
+    def _absorb(self, survivor: Outage, other: Outage, changes: Changes) -> None:
+        self._close_index(other)
+        other.status, other.merged_into, other.cancelled_at = "cancelled", survivor.id, self.now
+        survivor.events += other.events
+        other.events = []
+        survivor.source_events.update(other.source_events)
+        for key, weight in other.evidence.items():
+            survivor.evidence.setdefault(key, weight)
+        for point, at in other.off.items():
+            survivor.off.setdefault(point, at)
+            self._point_outage[point] = survivor.id
+        survivor.restored.update(other.restored)
+        survivor.started_at = min(survivor.started_at, other.started_at)
+        if other.confirmed_at and not survivor.confirmed_at:
+            survivor.status, survivor.confirmed_at = "confirmed", other.confirmed_at
+        changes.moved[other.id] = survivor.id
+        changes.touch(other, "merged", into=survivor.id)
+        changes.touch(survivor, "absorbed", absorbed=other.id)
+
+    # ---- the spatial-temporal fallback ----------------------------------------------------
+
+    def _located_loss(self, event: Event, changes: Changes) -> None:
+        storm = self.storm_since is not None
+        radius = self.settings.storm_radius_m if storm else self.settings.radius_m
+        window = self.settings.storm_window if storm else self.settings.window
+        best, best_m = None, radius
+        candidates = sorted({*self._open_at.values(), *self._located})
+        for oid in candidates:
+            outage = self.outages[oid]
+            if event.occurred_at - (outage.last_activity or outage.started_at) > window:
+                continue
+            distance = self._distance(outage, event.latitude, event.longitude)
+            if distance is not None and distance <= best_m:
+                best, best_m = outage, distance
+        if best is None:
+            best = self._new(None, event.occurred_at, changes, event.latitude, event.longitude)
+            best.customers = 1
+            self._rank(best, changes)
+        elif best.device_id is None:
+            best.customers += 1
+            self._rank(best, changes)
+        self._attach(best, event, None, changes)
+
+    def _distance(self, outage: Outage, lat: float, lon: float) -> float | None:
+        if outage.device_id is not None and len(self._coords.get(outage.device_id, ())):
+            points = self._coords[outage.device_id]
+            return float(haversine_many_m(lat, lon, points[:, 0], points[:, 1]).min())
+        if outage.latitude is None or outage.longitude is None:
+            return None
+        return float(haversine_many_m(lat, lon, np.array([outage.latitude]),
+                                      np.array([outage.longitude]))[0])
+
+    # ---- SCADA ----------------------------------------------------------------------------
+
+    def _breaker_open(self, event: Event, device: str, changes: Changes) -> None:
+        above = next((self._open_at[d] for d in self.network.path_up(device)
+                      if d in self._open_at), None)
+        if above is not None and self.outages[above].device_id != device:
+            outage = self.outages[above]  # already explained by an outage further up
+        else:
+            outage = self.outages[above] if above else self._place(
+                device, event.occurred_at, changes)
+        self._attach(outage, event, device, changes)
+        self._confirm(outage, event.occurred_at, changes, "scada")
+
+    def _breaker_close(self, event: Event, device: str, changes: Changes) -> None:
+        closing = sorted((oid for d, oid in self._open_at.items()
+                          if self.network.is_below(d, device)))
+        if not closing:
+            above = self._covering(device)
+            self._attach(above, event, None, changes)
+            return
+        for oid in closing:
+            outage = self.outages[oid]
+            if oid == closing[0]:
+                self._attach(outage, event, None, changes)
+            self._restore(outage, event.occurred_at, changes, "scada")
+
+    def _confirm(self, outage: Outage, at: datetime, changes: Changes, by: str) -> None:
+        if outage.status == "predicted":
+            outage.status, outage.confirmed_at = "confirmed", at
+            changes.touch(outage, "confirmed", by=by)
+
+    # ---- restoration ----------------------------------------------------------------------
+
+    def _point_restored(self, event: Event, point: str, changes: Changes) -> None:
+        oid = self._point_outage.pop(point, None)
+        transformer = self.transformer_of(point)
+        if transformer and transformer in self._live:
+            self._live[transformer].pop(point, None)
+            if not self._live[transformer]:
+                del self._live[transformer]
+        outage = self.outages[oid] if oid else self._covering(point)
+        if outage is None or not outage.is_open:
+            changes.assignments[event.id] = (outage.id if outage else None, False)
+            return
+        outage.restored[point] = event.occurred_at
+        outage.last_restore = max(outage.last_restore or event.occurred_at, event.occurred_at)
+        self._settling.add(outage.id)
+        changes.assignments[event.id] = (outage.id, False)
+        outage.events.append(event.id)
+        changes.touch(outage)
+
+    def _settle(self, changes: Changes) -> None:
+        for oid in sorted(self._settling):
+            outage = self.outages[oid]
+            if not outage.is_open or outage.last_restore is None:
+                self._settling.discard(oid)
+                continue
+            still_off = [p for p in outage.off if p not in outage.restored]
+            settled = self.now - outage.last_restore >= self.settings.restore_settle
+            if still_off and not settled:
+                continue
+            reported = len(set(outage.off) | set(outage.restored))
+            if still_off and len(outage.restored) < self.settings.restore_share * reported:
+                continue
+            nested = self._nested_device(outage, still_off)
+            if nested is not None:
+                self._nest(outage, nested, still_off, changes)
+            self._restore(outage, outage.last_restore, changes, "restored reports")
+
+    def _nested_device(self, outage: Outage, still_off: Sequence[str]) -> str | None:
+        if len(still_off) < 2 or outage.device_id is None:
+            return None
+        common = self.network.path_up(still_off[0])
+        for point in still_off[1:]:
+            common = [a for a in common if self.network.is_below(point, a)]
+        device = next((a for a in common if self.network.elements[a].kind in
+                       (*ROLLUP_KINDS, "transformer")), None)
+        if device is None or device == outage.device_id or not self.network.is_below(
+                device, outage.device_id):
+            return None
+        if any(self.network.is_below(p, device) for p in outage.restored):
+            return None
+        return device
+
+    def _nest(self, outage: Outage, device: str, still_off: Sequence[str], changes: Changes
+              ) -> None:
+        child = self._new(device, outage.started_at, changes)
+        child.parent_id = outage.id
+        child.status, child.confirmed_at = outage.status, outage.confirmed_at
+        for point in still_off:
+            child.off[point] = outage.off.pop(point)
+            self._point_outage[point] = child.id
+        child.evidence = {k: w for k, w in outage.evidence.items() if k[1] in child.off}
+        child.last_activity = outage.last_activity
+        outage.children.append(device)
+        self._set_device(outage, outage.device_id)
+        self._rank(child, changes)
+        changes.touch(child, "nested", parent=outage.id)
+
+    def _restore(self, outage: Outage, at: datetime, changes: Changes, by: str) -> None:
+        self._close_index(outage)
+        outage.status, outage.restored_at = "restored", max(at, outage.started_at)
+        momentary = outage.restored_at - outage.started_at <= self.settings.momentary
+        outage.outage_type = "momentary" if momentary else "sustained"
+        for point in list(outage.off):
+            if self._point_outage.get(point) == outage.id:
+                del self._point_outage[point]
+            transformer = self.transformer_of(point)
+            live = self._live.get(transformer)
+            if live is not None:
+                live.pop(point, None)
+                if not live:
+                    del self._live[transformer]
+        if momentary and outage.device_id is not None:
+            self._momentary[outage.device_id] = (outage.id, outage.restored_at)
+        changes.touch(outage, "restored", by=by, outage_type=outage.outage_type)
+
+    # ---- operator actions -----------------------------------------------------------------
+
+    def get(self, oid: str) -> Outage:
+        try:
+            return self.outages[oid]
+        except KeyError:
+            raise NotFound(f"unknown outage {oid!r}") from None
+
+    def _open_one(self, oid: str, action: str) -> Outage:
+        outage = self.get(oid)
+        if not outage.is_open:
+            raise InvalidInput(f"outage {oid} is {outage.status}; only an open outage can be "
+                               f"{action}", [{"field": "action", "reason": "not open"}])
+        return outage
+
+    def confirm(self, oid: str, at: datetime, by: str = "operator") -> Changes:
+        changes = Changes()
+        self._confirm(self._open_one(oid, "confirmed"), at, changes, by)
+        return changes
+
+    def cancel(self, oid: str, at: datetime, by: str = "operator") -> Changes:
+        """A false alarm: the outage ends ``cancelled`` and its points count as on again."""
+        changes = Changes()
+        outage = self._open_one(oid, "cancelled")
+        self._close_index(outage)
+        for point in outage.off:
+            if self._point_outage.get(point) == oid:
+                del self._point_outage[point]
+            live = self._live.get(self.transformer_of(point) or "")
+            if live:
+                live.pop(point, None)
+        outage.status, outage.cancelled_at = "cancelled", at
+        changes.touch(outage, "cancelled", by=by)
+        return changes
+
+    def restore(self, oid: str, at: datetime, by: str = "operator") -> Changes:
+        changes = Changes()
+        outage = self._open_one(oid, "restored")
+        if at < outage.started_at:
+            raise InvalidInput(f"restored_at {at.isoformat()} is before the outage began "
+                               f"({outage.started_at.isoformat()})",
+                               [{"field": "restored_at", "reason": "before started_at"}])
+        self._restore(outage, at, changes, by)
+        return changes
+
+    def merge(self, oid: str, others: Sequence[str], at: datetime, by: str = "operator"
+              ) -> Changes:
+        """Merge ``others`` into ``oid``, placed at the lowest device above all of them."""
+        changes = Changes()
+        survivor = self._open_one(oid, "merged")
+        absorbed = [self._open_one(o, "merged") for o in others if o != oid]
+        if not absorbed:
+            raise InvalidInput("name at least one other open outage to merge",
+                               [{"field": "outages", "reason": "empty"}])
+        devices = [o.device_id for o in (survivor, *absorbed) if o.device_id is not None]
+        self.now = max(self.now or at, at)
+        for other in absorbed:
+            self._absorb(survivor, other, changes)
+        if devices:
+            target = self._lowest_common(devices)
+            if target is None:
+                raise InvalidInput("these outages are on different substations; they cannot "
+                                   "be one outage", [{"field": "outages", "reason": "apart"}])
+            self._close_index(survivor)
+            self._set_device(survivor, target)
+            self._open(survivor)
+        self._rank(survivor, changes)
+        changes.touch(survivor, "merged_by_operator", by=by, outages=list(others))
+        return changes
+
+    def _lowest_common(self, elements: Sequence[str]) -> str | None:
+        common = self.network.path_up(elements[0])
+        for element in elements[1:]:
+            common = [a for a in common if self.network.is_below(element, a)]
+        return next((a for a in common if self.network.elements[a].kind in
+                     (*ROLLUP_KINDS, "transformer")), common[0] if common else None)

@@ -603,3 +603,45 @@ class Correlator:
             common = [a for a in common if self.network.is_below(element, a)]
         return next((a for a in common if self.network.elements[a].kind in
                      (*ROLLUP_KINDS, "transformer")), common[0] if common else None)
+
+    # ---- life of the engine in a service ----------------------------------------------------
+
+    def final_id(self, oid: str | None) -> str | None:
+        """The outage an assignment ended in, following merges."""
+        while oid is not None and oid in self.outages and self.outages[oid].merged_into:
+            oid = self.outages[oid].merged_into
+        return oid
+
+    def forget_closed(self) -> None:
+        """Drop closed outages from memory (they are stored), keeping the momentary ones a
+        new loss may still reopen."""
+        keep = {oid for oid, _ in self._momentary.values()}
+        for oid in [o.id for o in self.outages.values() if not o.is_open and o.id not in keep]:
+            del self.outages[oid]
+
+    def resume(self, outages: Iterable[Outage], recent: Sequence[datetime],
+               storm_since: datetime | None, momentary: Iterable[Outage], now: datetime) -> None:
+        """Take up the state a store holds: the open outages with their evidence, the event
+        times of the last hour, storm mode, and the momentary outages restored lately."""
+        self.now = now
+        self.storm_since = storm_since
+        self._rate.extend(sorted(recent))
+        self._peak = float(len(self._rate))
+        for outage in sorted(outages, key=lambda o: (o.started_at, o.id)):
+            self.outages[outage.id] = outage
+            if outage.device_id is not None and outage.device_id not in self.network.elements:
+                outage.device_id = None  # its device left the network: keep it by place
+            self._open(outage)
+            for point in outage.off:
+                if point in outage.restored or point not in self.network.elements:
+                    continue
+                self._point_outage[point] = outage.id
+                transformer = self.transformer_of(point)
+                if transformer:
+                    self._live.setdefault(transformer, {})[point] = outage.off[point]
+            if outage.last_restore is not None:
+                self._settling.add(outage.id)
+        for outage in momentary:
+            if outage.device_id in self.network.elements:
+                self.outages.setdefault(outage.id, outage)
+                self._momentary[outage.device_id] = (outage.id, outage.restored_at)

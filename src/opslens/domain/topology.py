@@ -116,6 +116,27 @@ class Network:
         self._critical = [0, *accumulate(
             self.elements[e].customers if self.elements[e].critical else 0 for e in order)]
 
+    def head_device(self, feeder_id: str) -> str:
+        """The breaker at a feeder's head (its only child, when a breaker), else the feeder:
+        where a SCADA trip reported for the feeder sits."""
+        lo, hi = self._span(feeder_id)
+        children = [e for e in self.order[lo + 1:hi] if self.elements[e].parent == feeder_id]
+        if len(children) == 1 and self.elements[children[0]].kind == "breaker":
+            return children[0]
+        return feeder_id
+
+    def point_of_customer(self, customer_id: str) -> str | None:
+        """The service point of a customer, its meter before its ONU (None if unknown)."""
+        if not hasattr(self, "_customer_points"):
+            points: dict[str, str] = {}
+            for eid in self.order:
+                element = self.elements[eid]
+                if element.customer_id is not None and (
+                        element.customer_id not in points or element.point_kind == "meter"):
+                    points[element.customer_id] = eid
+            self._customer_points = points
+        return self._customer_points.get(customer_id)
+
     def _span(self, element_id: str) -> tuple[int, int]:
         if element_id not in self._enter:
             raise InvalidInput(f"unknown network element {element_id!r}")

@@ -1,0 +1,247 @@
+"""SQL of the grid: the network, events, outages, the change feed, correlation state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opslens.store import records
+from opslens.store.grid_schema import (
+    grid_dead_letters,
+    grid_elements,
+    grid_events,
+    grid_networks,
+    oms_changes,
+    oms_state,
+    outage_customers,
+    outages,
+    storm_periods,
+)
+
+ORG = "organization_id"
+
+
+def _rows(conn: Connection, query) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# ---- the network ------------------------------------------------------------------------------
+
+def network_row(conn: Connection, org: str) -> dict[str, Any] | None:
+    found = _rows(conn, sa.select(grid_networks).where(grid_networks.c[ORG] == org))
+    return found[0] if found else None
+
+
+def elements(conn: Connection, org: str) -> list[dict[str, Any]]:
+    return _rows(conn, sa.select(grid_elements).where(grid_elements.c[ORG] == org)
+                 .order_by(grid_elements.c.id))
+
+
+def replace_network(conn: Connection, org: str, meta: Mapping[str, Any],
+                    rows: Sequence[Mapping[str, Any]], now: datetime) -> int:
+    """Replace the organization's network whole; returns the new version."""
+    current = network_row(conn, org)
+    version = (current["version"] if current else 0) + 1
+    conn.execute(grid_elements.delete().where(grid_elements.c[ORG] == org))
+    records.upsert(conn, grid_elements, rows, {ORG: org, "updated_at": now})
+    records.upsert(conn, grid_networks, [{**meta, "version": version}],
+                   {ORG: org, "updated_at": now})
+    return version
+
+
+# ---- events and dead letters ------------------------------------------------------------------
+
+def known_event_ids(conn: Connection, org: str, ids: Iterable[str]) -> set[str]:
+    ids = list(ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        found.update(conn.execute(sa.select(grid_events.c.id).where(
+            grid_events.c[ORG] == org, grid_events.c.id.in_(chunk))).scalars())
+    return found
+
+
+def insert_events(conn: Connection, org: str, rows: Sequence[Mapping[str, Any]],
+                  now: datetime) -> None:
+    records.upsert(conn, grid_events, rows, {ORG: org, "updated_at": now})
+
+
+def move_events(conn: Connection, org: str, moved: Mapping[str, str], now: datetime) -> None:
+    """Events of absorbed outages now belong to the outage that absorbed them."""
+    for old, new in sorted(moved.items()):
+        conn.execute(grid_events.update().where(
+            grid_events.c[ORG] == org, grid_events.c.outage_id == old
+        ).values(outage_id=new, updated_at=now))
+
+
+def events_of(conn: Connection, org: str, outage_ids: Sequence[str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(outage_ids), 1000):
+        chunk = list(outage_ids[start:start + 1000])
+        found += _rows(conn, sa.select(grid_events).where(
+            grid_events.c[ORG] == org, grid_events.c.outage_id.in_(chunk)
+        ).order_by(grid_events.c.occurred_at, grid_events.c.id))
+    return found
+
+
+def latest_event_time(conn: Connection, org: str) -> datetime | None:
+    return conn.execute(sa.select(sa.func.max(grid_events.c.occurred_at)).where(
+        grid_events.c[ORG] == org)).all()[0][0]
+
+
+def event_times_since(conn: Connection, org: str, since: datetime) -> list[datetime]:
+    return list(conn.execute(sa.select(grid_events.c.occurred_at).where(
+        grid_events.c[ORG] == org, grid_events.c.occurred_at > since
+    ).order_by(grid_events.c.occurred_at)).scalars())
+
+
+def add_dead_letter(conn: Connection, org: str, row: Mapping[str, Any]) -> None:
+    conn.execute(grid_dead_letters.insert().values({**row, ORG: org}))
+
+
+def dead_letters(conn: Connection, org: str, *, adapter: str | None, limit: int, offset: int
+                 ) -> tuple[int, list[dict[str, Any]]]:
+    where = [grid_dead_letters.c[ORG] == org]
+    if adapter:
+        where.append(grid_dead_letters.c.adapter == adapter)
+    total = conn.execute(sa.select(sa.func.count()).select_from(grid_dead_letters)
+                         .where(*where)).all()[0][0]
+    rows = _rows(conn, sa.select(grid_dead_letters).where(*where).order_by(
+        grid_dead_letters.c.received_at.desc(), grid_dead_letters.c.id
+    ).limit(limit).offset(offset))
+    return total, rows
+
+
+# ---- outages ----------------------------------------------------------------------------------
+
+def upsert_outages(conn: Connection, org: str, rows: Sequence[Mapping[str, Any]],
+                   now: datetime) -> None:
+    records.upsert(conn, outages, rows, {ORG: org, "updated_at": now})
+
+
+def open_outages(conn: Connection, org: str) -> list[dict[str, Any]]:
+    return _rows(conn, sa.select(outages).where(
+        outages.c[ORG] == org, outages.c.status.in_(("predicted", "confirmed"))
+    ).order_by(outages.c.id))
+
+
+def recent_momentary(conn: Connection, org: str, since: datetime) -> list[dict[str, Any]]:
+    return _rows(conn, sa.select(outages).where(
+        outages.c[ORG] == org, outages.c.status == "restored",
+        outages.c.outage_type == "momentary", outages.c.restored_at >= since))
+
+
+def outage(conn: Connection, org: str, outage_id: str) -> dict[str, Any] | None:
+    found = _rows(conn, sa.select(outages).where(outages.c[ORG] == org,
+                                                 outages.c.id == outage_id))
+    return found[0] if found else None
+
+
+def list_outages(conn: Connection, org: str, *, statuses: Sequence[str] | None,
+                 severities: Sequence[str] | None, feeder_id: str | None,
+                 started_from: datetime | None, started_to: datetime | None,
+                 include_merged: bool, limit: int, offset: int
+                 ) -> tuple[int, list[dict[str, Any]]]:
+    where = [outages.c[ORG] == org]
+    if statuses:
+        where.append(outages.c.status.in_(list(statuses)))
+    if severities:
+        where.append(outages.c.severity.in_(list(severities)))
+    if feeder_id:
+        where.append(outages.c.feeder_id == feeder_id)
+    if started_from:
+        where.append(outages.c.started_at >= started_from)
+    if started_to:
+        where.append(outages.c.started_at < started_to)
+    if not include_merged:
+        where.append(outages.c.merged_into.is_(None))
+    total = conn.execute(sa.select(sa.func.count()).select_from(outages).where(*where)
+                         ).all()[0][0]
+    rows = _rows(conn, sa.select(outages).where(*where).order_by(
+        outages.c.started_at.desc(), outages.c.id).limit(limit).offset(offset))
+    return total, rows
+
+
+def replace_customers(conn: Connection, org: str, outage_id: str,
+                      rows: Sequence[Mapping[str, Any]]) -> None:
+    conn.execute(outage_customers.delete().where(outage_customers.c[ORG] == org,
+                                                 outage_customers.c.outage_id == outage_id))
+    if rows:
+        records.upsert(conn, outage_customers, [{**row, "outage_id": outage_id}
+                                                for row in rows], {ORG: org})
+
+
+def customers_of(conn: Connection, org: str, outage_id: str) -> list[dict[str, Any]]:
+    return _rows(conn, sa.select(outage_customers).where(
+        outage_customers.c[ORG] == org, outage_customers.c.outage_id == outage_id
+    ).order_by(outage_customers.c.element_id))
+
+
+# ---- correlation state and the change feed ----------------------------------------------------
+
+def state(conn: Connection, org: str) -> dict[str, Any] | None:
+    found = _rows(conn, sa.select(oms_state).where(oms_state.c[ORG] == org))
+    return found[0] if found else None
+
+
+def save_state(conn: Connection, org: str, next_outage: int, storm_since: datetime | None,
+               now: datetime) -> None:
+    records.upsert(conn, oms_state, [{"next_outage": next_outage, "storm_since": storm_since}],
+                   {ORG: org, "updated_at": now})
+
+
+def last_seq(conn: Connection, org: str) -> int:
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(oms_changes.c.seq), 0)).where(
+        oms_changes.c[ORG] == org)).all()[0][0]
+
+
+def correlation_seq(conn: Connection, org: str) -> int:
+    """The last change that correlation state depends on (outages, storm mode, network)."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(oms_changes.c.seq), 0)).where(
+        oms_changes.c[ORG] == org, oms_changes.c.entity.in_(("outage", "storm", "network"))
+    )).all()[0][0]
+
+
+def append_changes(conn: Connection, org: str, entries: Sequence[Mapping[str, Any]],
+                   now: datetime) -> int:
+    """Append change entries ``{entity, entity_id, action, actor, detail}``; returns the last
+    sequence number written."""
+    seq = last_seq(conn, org)
+    rows = []
+    for entry in entries:
+        seq += 1
+        rows.append({**entry, "seq": seq, "changed_at": entry.get("changed_at", now),
+                     "detail": json.dumps(entry.get("detail", {}), default=str,
+                                          sort_keys=True)})
+    if rows:
+        records.upsert(conn, oms_changes, rows, {ORG: org})
+    return seq
+
+
+def changes_after(conn: Connection, org: str, seq: int, limit: int = 1000,
+                  entity: str | None = None, entity_id: str | None = None
+                  ) -> list[dict[str, Any]]:
+    where = [oms_changes.c[ORG] == org, oms_changes.c.seq > seq]
+    if entity:
+        where += [oms_changes.c.entity == entity, oms_changes.c.entity_id == entity_id]
+    rows = _rows(conn, sa.select(oms_changes).where(*where).order_by(oms_changes.c.seq)
+                 .limit(limit))
+    for row in rows:
+        row["detail"] = json.loads(row["detail"])
+    return rows
+
+
+def storm_started(conn: Connection, org: str, at: datetime, rate: float) -> None:
+    records.upsert(conn, storm_periods, [{"started_at": at, "ended_at": None,
+                                          "peak_events_per_hour": rate}], {ORG: org})
+
+
+def storm_ended(conn: Connection, org: str, at: datetime, peak: float) -> None:
+    conn.execute(storm_periods.update().where(
+        storm_periods.c[ORG] == org, storm_periods.c.ended_at.is_(None)
+    ).values(ended_at=at, peak_events_per_hour=peak))

@@ -251,3 +251,21 @@ def test_property_any_single_fault_with_most_meters_reporting_is_located_exactly
     (outage,) = [o for o in engine.outages.values() if o.is_open]
     survivors = {engine.outages[oid].merged_into or oid for oid, _ in assigned.values()}
     assert survivors == {outage.id}
+
+
+def test_split_places_each_part_at_its_own_lowest_device():
+    engine = Correlator(NET)
+    changes = engine.process([gasp(m, i) for i, m in enumerate(meters("T1", 3) + meters("T2",
+                                                                                      3))])
+    (outage,) = engine.outages.values()
+    assert outage.device_id == "FU1"
+    t2_events = [e for e, (oid, _) in changes.assignments.items() if ":T2-" in e]
+    engine.split(outage.id, t2_events, T0 + timedelta(minutes=2))
+    assert sorted(open_outages(engine).values()) == ["T1", "T2"]
+    child = next(o for o in engine.outages.values() if o.id != outage.id)
+    assert sorted(child.events) == sorted(t2_events) and child.source_events["ami"] == 3
+    assert outage.customers == 12 and child.customers == 12
+    with pytest.raises(InvalidInput, match="not in outage"):
+        engine.split(outage.id, ["nope"], T0)
+    with pytest.raises(InvalidInput, match="some, but not all"):
+        engine.split(outage.id, list(outage.events), T0)

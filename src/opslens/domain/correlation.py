@@ -191,6 +191,7 @@ class Correlator:
             return
         changes.assignments[event.id] = (outage.id, suppressed)
         outage.events.append(event.id)
+        outage.sources[event.id] = (event.source, point)
         outage.last_activity = max(outage.last_activity or event.occurred_at, event.occurred_at)
         if not suppressed:
             outage.source_events[event.source] += 1
@@ -362,7 +363,8 @@ class Correlator:
         self._close_index(other)
         other.status, other.merged_into, other.cancelled_at = "cancelled", survivor.id, self.now
         survivor.events += other.events
-        other.events = []
+        survivor.sources.update(other.sources)
+        other.events, other.sources = [], {}
         survivor.source_events.update(other.source_events)
         for key, weight in other.evidence.items():
             survivor.evidence.setdefault(key, weight)
@@ -595,6 +597,66 @@ class Correlator:
             self._open(survivor)
         self._rank(survivor, changes)
         changes.touch(survivor, "merged_by_operator", by=by, outages=list(others))
+        return changes
+
+    def split(self, oid: str, event_ids: Sequence[str], at: datetime, by: str = "operator"
+              ) -> Changes:
+        """Move ``event_ids`` out of ``oid`` into a new outage: each part is placed at the
+        lowest device above its own reports; the two may not overlap."""
+        changes = Changes()
+        outage = self._open_one(oid, "split")
+        moving = set(event_ids)
+        unknown = sorted(moving - set(outage.events))
+        if unknown:
+            raise InvalidInput(f"{len(unknown)} event(s) are not in outage {oid}: "
+                               f"{', '.join(unknown[:5])}",
+                               [{"field": "event_ids", "reason": f"not in {oid}: {e}"}
+                                for e in unknown[:100]])
+        staying = [e for e in outage.events if e not in moving]
+        if not moving or not staying:
+            raise InvalidInput("name some, but not all, of the outage's events to split off",
+                               [{"field": "event_ids", "reason": "empty or all"}])
+        moved_points = sorted({p for e in moving if (p := outage.sources.get(e, (0, None))[1])
+                               and p in self.network.elements})
+        stay_points = sorted({p for e in staying if (p := outage.sources.get(e, (0, None))[1])
+                              and p in self.network.elements})
+        new_device = self._lowest_common(moved_points) if moved_points else None
+        stay_device = self._lowest_common(stay_points) if stay_points else outage.device_id
+        if new_device and stay_device and (self.network.is_below(new_device, stay_device)
+                                           or self.network.is_below(stay_device, new_device)):
+            raise InvalidInput(f"the events to split off sit on {new_device} and the rest on "
+                               f"{stay_device}: one is below the other, so they cannot be two "
+                               "outages", [{"field": "event_ids", "reason": "overlapping"}])
+        self.now = max(self.now or at, at)
+        self._close_index(outage)
+        child = self._new(new_device, outage.started_at, changes, outage.latitude,
+                          outage.longitude)
+        child.status, child.confirmed_at = outage.status, outage.confirmed_at
+        for event in [e for e in outage.events if e in moving]:
+            source, point = outage.sources.pop(event)
+            child.events.append(event)
+            child.sources[event] = (source, point)
+            child.source_events[source] += 1
+            outage.source_events[source] -= 1
+            key = (source, point or event)
+            if key in outage.evidence:
+                child.evidence[key] = outage.evidence.pop(key)
+            if point in outage.off:
+                child.off[point] = outage.off.pop(point)
+                self._point_outage[point] = child.id
+            if point in outage.restored:
+                child.restored[point] = outage.restored.pop(point)
+        outage.events = staying
+        if stay_device is not None:
+            self._set_device(outage, stay_device)
+        self._open(outage)
+        self._open(child)
+        if child.device_id is None:
+            child.customers = sum(1 for s, _ in child.sources.values() if s == "call_center")
+        self._rank(outage, changes)
+        self._rank(child, changes)
+        changes.touch(outage, "split", by=by, into=child.id)
+        changes.touch(child, "split_from", by=by, source_outage=oid)
         return changes
 
     def _lowest_common(self, elements: Sequence[str]) -> str | None:

@@ -127,6 +127,7 @@ class Outage:
     merged_into: str | None = None
     storm: bool = False
     events: list[str] = field(default_factory=list)
+    sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # event: source, point
     evidence: dict[tuple[str, str], float] = field(default_factory=dict)  # (source, key): w
     source_events: Counter = field(default_factory=Counter)
     off: dict[str, datetime] = field(default_factory=dict)
@@ -173,7 +174,7 @@ class Changes:
     log: list[tuple[str, str, dict]] = field(default_factory=list)
     storm: list[tuple[str, datetime, float]] = field(default_factory=list)
 
-    def touch(self, outage: Outage, action: str | None = None, **detail) -> None:
+    def touch(self, outage: Outage, action: str | None = None, /, **detail) -> None:
         self.outages[outage.id] = outage
         if action:
             self.log.append((outage.id, action, detail))

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from opslens.store import records
 from opslens.store.grid_schema import (
+    crew_assignments,
     grid_dead_letters,
     grid_elements,
     grid_events,
@@ -180,6 +181,12 @@ def customers_of(conn: Connection, org: str, outage_id: str) -> list[dict[str, A
     return _rows(conn, sa.select(outage_customers).where(
         outage_customers.c[ORG] == org, outage_customers.c.outage_id == outage_id
     ).order_by(outage_customers.c.element_id))
+
+
+def assignments_of(conn: Connection, org: str, outage_id: str) -> list[dict[str, Any]]:
+    return _rows(conn, sa.select(crew_assignments).where(
+        crew_assignments.c[ORG] == org, crew_assignments.c.outage_id == outage_id
+    ).order_by(crew_assignments.c.dispatched_at, crew_assignments.c.id))
 
 
 # ---- correlation state and the change feed ----------------------------------------------------

@@ -1,0 +1,1 @@
+"""Grid services: the OMS of seeds 000 and 002."""

@@ -8,33 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from grid.networks import document
 from opslens.errors import InvalidInput, NotFound
 from opslens.grid import intake, topology
 from opslens.store import grid as grid_store
 
 ORG = "utility"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def document() -> dict:
-    """S1 ─ F1 ─ B1 ┬ FU1 ┬ T1 (10 meters)   FU2 ─ T3 (10 meters)
-                    │     └ T2 (10 meters)"""
-    points = [{"id": f"{t}-M{m}", "transformer_id": t, "customer_id": f"C-{t}-{m}",
-               "latitude": 48.4, "longitude": 7.80 + 0.003 * i}
-              for i, t in enumerate(("T1", "T2", "T3")) for m in range(10)]
-    return {
-        "source": "test", "timezone": "Europe/Berlin",
-        "substations": [{"id": "S1", "latitude": 48.4, "longitude": 7.79}],
-        "feeders": [{"id": "F1", "substation_id": "S1"}],
-        "devices": [{"id": "B1", "type": "breaker", "parent_id": "F1"},
-                    {"id": "FU1", "type": "fuse", "parent_id": "B1"},
-                    {"id": "FU2", "type": "fuse", "parent_id": "B1"}],
-        "transformers": [{"id": "T1", "parent_id": "FU1", "latitude": 48.4, "longitude": 7.80},
-                         {"id": "T2", "parent_id": "FU1", "latitude": 48.4, "longitude": 7.803},
-                         {"id": "T3", "parent_id": "FU2", "latitude": 48.4,
-                          "longitude": 7.806}],
-        "service_points": points,
-    }
 
 
 def gasp(point: str, seconds: int, kind: str = "power_loss", **extra) -> dict:
@@ -64,9 +44,8 @@ def test_network_load_validates_stores_and_replaces(store):
 
 
 def test_events_without_a_network_need_one_for_nothing_but_places(store):
-    with store.engine.connect() as conn:
-        with pytest.raises(NotFound, match="no network"):
-            topology.require(store, conn, ORG)
+    with store.engine.connect() as conn, pytest.raises(NotFound, match="no network"):
+        topology.require(store, conn, ORG)
     result = intake.accept(store, ORG, [{"id": "call-1", "source": "call_center",
                                          "kind": "ticket", "occurred_at": T0.isoformat(),
                                          "latitude": 48.4, "longitude": 7.8}], T0)

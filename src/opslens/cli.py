@@ -1,4 +1,4 @@
-"""The ``opslens`` command line: serve, db, ingest, demo, rollups."""
+"""The ``opslens`` command line: serve, db, ingest, demo, rollups, grid."""
 
 from __future__ import annotations
 
@@ -306,6 +306,12 @@ def rollups_refresh(
                                     horizon_days=days, on_site=done)
     finally:
         store.dispose()
+
+
+# after the shared helpers above, which the grid commands use
+from opslens.cli_grid import grid_app  # noqa: E402
+
+app.add_typer(grid_app, name="grid")
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
 from opslens import cli
 from opslens.errors import STORE_IN_USE_MESSAGE
@@ -34,36 +33,6 @@ from opslens.store.engine import open_store
 BIN = Path(sys.executable).parent
 SITES_JSON = [{"id": "S1", "name": "Berlin Works", "timezone": "Europe/Berlin"},
               {"id": "S2", "name": "Chicago", "timezone": "America/Chicago"}]
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "opslens.duckdb"
-
-
-@pytest.fixture
-def env(db: Path) -> dict[str, str]:
-    return {"OPSLENS_DATABASE_URL": f"duckdb:///{db}", "OPSLENS_DEFAULT_ORGANIZATION": "default"}
-
-
-@pytest.fixture
-def run(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)  # no stray .env file is read
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        # a wide console: these tests read messages, the lock test checks the default width
-        result = runner.invoke(cli.app, list(args), env={**env, "COLUMNS": "200"})
-        if ok:
-            assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-        return result
-
-    return invoke
-
-
-@pytest.fixture
-def upgraded(run) -> None:
-    run("db", "upgrade")
 
 
 def counts(db: Path, org: str = "default") -> dict[str, int]:

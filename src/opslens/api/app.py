@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from opslens import __version__
 from opslens.api import errors
-from opslens.api.routes import ingest, kpi, meta, oee, oee_logs, oms
+from opslens.api.routes import ingest, kpi, meta, oee, oee_logs, oms, oms_crews
 from opslens.cache import ResultCache
 from opslens.settings import Settings
 from opslens.store.engine import Store, open_store
@@ -44,5 +44,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(oee_logs.router)  # before oee: /performance/{machine_id}
     app.include_router(oee.router)
     app.include_router(oms.router)
+    app.include_router(oms_crews.router)
     app.include_router(pages.router)
     return app

@@ -202,7 +202,7 @@ def register(kind: type[RecordKind]) -> type[RecordKind]:
 
 
 def get_kind(name: str) -> RecordKind:
-    from opslens.ingest import oee, oee_logs, plant  # noqa: F401  (register their kinds)
+    from opslens.ingest import crews, oee, oee_logs, plant  # noqa: F401  (register their kinds)
 
     try:
         return _REGISTRY[name]()
@@ -213,7 +213,7 @@ def get_kind(name: str) -> RecordKind:
 
 
 def kind_names() -> list[str]:
-    from opslens.ingest import oee, oee_logs, plant  # noqa: F401
+    from opslens.ingest import crews, oee, oee_logs, plant  # noqa: F401
 
     return list(_REGISTRY)
 

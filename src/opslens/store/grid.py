@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from opslens.store import records
 from opslens.store.grid_schema import (
     crew_assignments,
+    crews,
     grid_dead_letters,
     grid_elements,
     grid_events,
@@ -184,9 +185,39 @@ def customers_of(conn: Connection, org: str, outage_id: str) -> list[dict[str, A
 
 
 def assignments_of(conn: Connection, org: str, outage_id: str) -> list[dict[str, Any]]:
-    return _rows(conn, sa.select(crew_assignments).where(
-        crew_assignments.c[ORG] == org, crew_assignments.c.outage_id == outage_id
-    ).order_by(crew_assignments.c.dispatched_at, crew_assignments.c.id))
+    return assignments(conn, org, outage_id=outage_id)
+
+
+# ---- crews ------------------------------------------------------------------------------------
+
+def crews_list(conn: Connection, org: str) -> list[dict[str, Any]]:
+    return _rows(conn, sa.select(crews).where(crews.c[ORG] == org).order_by(crews.c.id))
+
+
+def crew(conn: Connection, org: str, crew_id: str) -> dict[str, Any] | None:
+    found = _rows(conn, sa.select(crews).where(crews.c[ORG] == org, crews.c.id == crew_id))
+    return found[0] if found else None
+
+
+def assignments(conn: Connection, org: str, *, crew_id: str | None = None,
+                outage_id: str | None = None, statuses: Sequence[str] | None = None
+                ) -> list[dict[str, Any]]:
+    table = crew_assignments
+    where = [table.c[ORG] == org]
+    if crew_id is not None:
+        where.append(table.c.crew_id == crew_id)
+    if outage_id is not None:
+        where.append(table.c.outage_id == outage_id)
+    if statuses:
+        where.append(table.c.status.in_(list(statuses)))
+    return _rows(conn, sa.select(table).where(*where).order_by(table.c.dispatched_at,
+                                                                 table.c.id))
+
+
+def assignment(conn: Connection, org: str, assignment_id: str) -> dict[str, Any] | None:
+    found = _rows(conn, sa.select(crew_assignments).where(
+        crew_assignments.c[ORG] == org, crew_assignments.c.id == assignment_id))
+    return found[0] if found else None
 
 
 # ---- correlation state and the change feed ----------------------------------------------------

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
                     "under 1 GB with the default.",
     )
 
+    oms_tick_seconds: float = Field(
+        30, gt=0, le=3600, description="How often correlation lets time pass without events "
+        "(restorations settle, storm mode ends).")
+
     @field_validator("database_url")
     @classmethod
     def _known_store(cls, value: str) -> str:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from opslens import __version__
 from opslens.api import errors
 from opslens.api.routes import ingest, kpi, meta, oee, oee_logs, oms, oms_crews
 from opslens.cache import ResultCache
+from opslens.grid import intake
 from opslens.settings import Settings
 from opslens.store.engine import Store, open_store
 from opslens.web import pages
@@ -24,7 +29,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ticker = asyncio.create_task(_tick_correlation(store, settings.oms_tick_seconds))
         yield
+        ticker.cancel()
+        with suppress(asyncio.CancelledError):
+            await ticker
         if owned:
             store.dispose()
 
@@ -47,3 +56,14 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(oms_crews.router)
     app.include_router(pages.router)
     return app
+
+
+async def _tick_correlation(store: Store, every_s: float) -> None:
+    """Let time pass for correlation while no events come: restorations settle, storm mode
+    ends. Best effort: a failed tick is logged and the next one tries again."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(intake.tick_all, store, datetime.now(UTC))
+        except Exception as exc:  # the next tick retries; events tick the engine anyway
+            logging.getLogger("opslens.oms").warning("correlation tick failed: %s", exc)

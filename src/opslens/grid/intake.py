@@ -160,6 +160,9 @@ class _Engines:
     def drop(self, store: Store, org: str) -> None:
         self._engines.pop((id(store), org), None)
 
+    def organizations(self, store: Store) -> list[str]:
+        return sorted(org for sid, org in list(self._engines) if sid == id(store))
+
 
 ENGINES = _Engines()
 
@@ -231,6 +234,12 @@ def accept(store: Store, org: str, raw: Sequence[Any], now: datetime, partial: b
 def tick(store: Store, org: str, now: datetime, settings: Settings | None = None) -> None:
     """Let time pass for the organization's engine (settling, storm mode ending)."""
     run(store, org, now, lambda conn, engine: (None, engine.tick(now)), settings)
+
+
+def tick_all(store: Store, now: datetime, settings: Settings | None = None) -> None:
+    """Tick every organization this process correlates for (the server does every 30 s)."""
+    for org in ENGINES.organizations(store):
+        tick(store, org, now, settings)
 
 
 def _event_row(canonical: dict[str, Any], event: Event, outage_id: str | None,

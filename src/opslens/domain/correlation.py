@@ -28,7 +28,7 @@ Pure: no clock (time is the events' ``occurred_at``, or the ``now`` passed in), 
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -55,6 +55,7 @@ class Correlator:
         self.outages: dict[str, Outage] = {}
         self.storm_since: datetime | None = None
         self.now: datetime | None = None
+        self._receipt: datetime | None = None  # the latest received_at: detection time
         self._open_at: dict[str, str] = {}  # device → open outage there
         self._cover: dict[str, str] = {}  # transformer → open outage whose device covers it
         self._located: set[str] = set()  # open outages with a place but no device
@@ -114,6 +115,9 @@ class Correlator:
         changes = Changes()
         dirty: dict[str, list[tuple[Event, str]]] = {}
         for event in sorted(events, key=lambda e: (e.occurred_at, e.id)):
+            received = event.received_at or event.occurred_at
+            if self._receipt is None or received > self._receipt:
+                self._receipt = received
             self._advance(event.occurred_at, changes)
             self._route(event, dirty, changes)
         self._resolve(dirty, changes)
@@ -201,7 +205,7 @@ class Correlator:
 
     def _point_lost(self, event: Event, point: str, dirty: dict, changes: Changes) -> None:
         transformer = self.transformer_of(point)
-        outage = self._covering(point) or self._reopen_momentary(transformer, event, changes)
+        outage = self._covering(point)
         repeated = point in self._point_outage or any(point == p for _, p in
                                                       dirty.get(transformer, ()))
         if outage is not None:
@@ -216,27 +220,21 @@ class Correlator:
         self._live.setdefault(transformer, {})[point] = event.occurred_at
         dirty.setdefault(transformer, []).append((event, point))
 
-    def _reopen_momentary(self, transformer: str | None, event: Event, changes: Changes
-                          ) -> Outage | None:
-        """A loss within ``momentary`` of a momentary restoration at a device above it is
-        another operation of that momentary event (IEEE 1366 MAIFI_E)."""
-        if transformer is None or not self._momentary:
+    def _reopen_momentary(self, device: str, at: datetime, changes: Changes) -> Outage | None:
+        """A device that trips again within ``momentary`` of a momentary restoration is
+        another operation of the same momentary event (IEEE 1366 MAIFI_E): its outage
+        reopens (the caller indexes it)."""
+        found = self._momentary.get(device)
+        if found is None or at - found[1] > self.settings.momentary:
             return None
-        for device in (transformer, *self._ancestors.get(transformer, ())):
-            found = self._momentary.get(device)
-            if found and event.occurred_at - found[1] <= self.settings.momentary:
-                outage = self.outages[found[0]]
-                if device in self._open_at:
-                    return None
-                del self._momentary[device]
-                outage.status = "confirmed" if outage.confirmed_at else "predicted"
-                outage.restored_at = None
-                outage.interruptions += 1
-                outage.last_restore = None
-                self._open(outage)
-                changes.touch(outage, "reclosed", interruptions=outage.interruptions)
-                return outage
-        return None
+        del self._momentary[device]
+        outage = self.outages[found[0]]
+        outage.status = "confirmed" if outage.confirmed_at else "predicted"
+        outage.restored_at = None
+        outage.interruptions += 1
+        outage.last_restore = None
+        changes.touch(outage, "reclosed", interruptions=outage.interruptions)
+        return outage
 
     # ---- roll-up --------------------------------------------------------------------------
 
@@ -283,24 +281,47 @@ class Correlator:
         path = self.network.path_up(transformer)
         return path[path.index(device) - 1]
 
-    def _place(self, device: str, started_at: datetime, changes: Changes) -> Outage:
-        """An open outage at ``device``: the oldest open outage below it moved up (the
-        others merged into it), or a new one."""
+    def _place(self, device: str, started_at: datetime, changes: Changes,
+               exact: bool = False) -> Outage:
+        """An open outage at ``device``. Open outages below it that began with it (within
+        ``merge_window``; for a SCADA trip, whose time is exact, not before it) are the same
+        fault seen piecemeal: the oldest moves up, the others merge into it. Older ones are
+        faults of their own that were already off when the device opened: they stay open,
+        nested in it."""
         below = sorted((self.outages[oid] for d, oid in self._open_at.items()
-                        if self.network.is_below(d, device)),
+                        if d != device and self.network.is_below(d, device)),
                        key=lambda o: (o.started_at, o.id))
-        if not below:
+        window = self.settings.merge_window
+        if exact:
+            earliest = started_at - self.settings.clock_tolerance
+            fresh = [o for o in below if o.started_at >= earliest]
+        else:
+            fresh = [o for o in below if abs(o.started_at - started_at) <= window]
+        if device in self._open_at:
+            fresh.insert(0, self.outages[self._open_at[device]])
+        elif (again := self._reopen_momentary(device, started_at, changes)) is not None:
+            fresh.insert(0, again)
+        nested = [o for o in below if o not in fresh]
+        for outage in fresh:
+            self._close_index(outage)
+        if not fresh:
             outage = self._new(device, started_at, changes)
         else:
-            outage, others = below[0], below[1:]
-            self._close_index(outage)
+            outage, others = fresh[0], fresh[1:]
             previous = outage.device_id
-            self._set_device(outage, device)
+            outage.device_id = device
             outage.started_at = min(outage.started_at, started_at)
-            self._open(outage)
-            changes.touch(outage, "rolled_up", from_device=previous, to_device=device)
             for other in others:
                 self._absorb(outage, other, changes)
+            self._open(outage)
+            if previous != device:
+                changes.touch(outage, "rolled_up", from_device=previous, to_device=device)
+        for child in nested:
+            if child.device_id not in outage.children:
+                outage.children.append(child.device_id)
+            child.parent_id = outage.id
+            changes.touch(child, "nested", parent=outage.id)
+        self._set_device(outage, device)
         self._rank(outage, changes)
         return outage
 
@@ -309,7 +330,8 @@ class Correlator:
         oid = f"{self.prefix}{self.next_number:06d}"
         self.next_number += 1
         outage = Outage(id=oid, device_id=None, device_kind=None, started_at=started_at,
-                        detected_at=self.now, latitude=latitude, longitude=longitude,
+                        detected_at=max(self._receipt or self.now, self.now),
+                        latitude=latitude, longitude=longitude,
                         storm=self.storm_since is not None, last_activity=started_at)
         self.outages[oid] = outage
         if device is not None:
@@ -341,7 +363,17 @@ class Correlator:
             return
         self._open_at[outage.device_id] = outage.id
         for transformer in self._transformers.get(outage.device_id, ()):
-            self._cover[transformer] = outage.id
+            current = self._cover.get(transformer)
+            if current is None or current == outage.id or not self._deeper(current, outage):
+                self._cover[transformer] = outage.id
+
+    def _deeper(self, oid: str, outage: Outage) -> bool:
+        """Whether open outage ``oid`` sits strictly below ``outage``: a nested fault, whose
+        transformers stay its own."""
+        other = self.outages[oid]
+        return (other.is_open and other.device_id is not None
+                and other.device_id != outage.device_id
+                and self.network.is_below(other.device_id, outage.device_id))
 
     def _close_index(self, outage: Outage) -> None:
         self._located.discard(outage.id)
@@ -421,22 +453,23 @@ class Correlator:
             outage = self.outages[above]  # already explained by an outage further up
         else:
             outage = self.outages[above] if above else self._place(
-                device, event.occurred_at, changes)
+                device, event.occurred_at, changes, exact=True)
         self._attach(outage, event, device, changes)
         self._confirm(outage, event.occurred_at, changes, "scada")
 
     def _breaker_close(self, event: Event, device: str, changes: Changes) -> None:
-        closing = sorted((oid for d, oid in self._open_at.items()
-                          if self.network.is_below(d, device)))
-        if not closing:
-            above = self._covering(device)
-            self._attach(above, event, None, changes)
+        """The device closed: its outage is restored at this instant, once the restore
+        reports that follow have shown which customers below are still off (those form
+        nested outages); outages nested below it are faults of their own and stay open."""
+        oid = self._open_at.get(device)
+        if oid is None:
+            self._attach(self._covering(device), event, None, changes)
             return
-        for oid in closing:
-            outage = self.outages[oid]
-            if oid == closing[0]:
-                self._attach(outage, event, None, changes)
-            self._restore(outage, event.occurred_at, changes, "scada")
+        outage = self.outages[oid]
+        self._attach(outage, event, None, changes)
+        outage.closed_at = event.occurred_at
+        outage.last_restore = max(outage.last_restore or event.occurred_at, event.occurred_at)
+        self._settling.add(oid)
 
     def _confirm(self, outage: Outage, at: datetime, changes: Changes, by: str) -> None:
         if outage.status == "predicted":
@@ -471,39 +504,64 @@ class Correlator:
                 continue
             still_off = [p for p in outage.off if p not in outage.restored]
             settled = self.now - outage.last_restore >= self.settings.restore_settle
-            if still_off and not settled:
-                continue
-            reported = len(set(outage.off) | set(outage.restored))
-            if still_off and len(outage.restored) < self.settings.restore_share * reported:
-                continue
-            nested = self._nested_device(outage, still_off)
-            if nested is not None:
-                self._nest(outage, nested, still_off, changes)
-            self._restore(outage, outage.last_restore, changes, "restored reports")
+            if outage.closed_at is not None:  # SCADA closed it: wait for the reports only
+                if not settled:
+                    continue
+            else:
+                if still_off and not settled:
+                    continue
+                reported = len(set(outage.off) | set(outage.restored))
+                if still_off and len(outage.restored) < self.settings.restore_share * reported:
+                    continue
+            for device in self._nested_devices(outage, still_off):
+                self._nest(outage, device, changes)
+            if outage.closed_at is not None:
+                self._restore(outage, outage.closed_at, changes, "scada")
+            else:
+                self._restore(outage, outage.last_restore, changes, "restored reports")
 
-    def _nested_device(self, outage: Outage, still_off: Sequence[str]) -> str | None:
-        if len(still_off) < 2 or outage.device_id is None:
-            return None
-        common = self.network.path_up(still_off[0])
-        for point in still_off[1:]:
-            common = [a for a in common if self.network.is_below(point, a)]
-        device = next((a for a in common if self.network.elements[a].kind in
-                       (*ROLLUP_KINDS, "transformer")), None)
-        if device is None or device == outage.device_id or not self.network.is_below(
-                device, outage.device_id):
-            return None
-        if any(self.network.is_below(p, device) for p in outage.restored):
-            return None
-        return device
+    def _nested_devices(self, outage: Outage, still_off: Sequence[str]) -> list[str]:
+        """Where customers stay off after the rest came back: the highest devices below the
+        outage's whose every reporting transformer is still wholly off (at least two points
+        off, none back). A transformer with some points back is on; its silent points just
+        did not report the restoration."""
+        if outage.device_id is None or not still_off:
+            return []
+        off = Counter(self.transformer_of(p) for p in still_off)
+        back = {self.transformer_of(p) for p in outage.restored}
+        dark = {t for t, n in off.items() if n >= 2 and t not in back}
+        reporting = {self.transformer_of(p) for p in (*outage.off, *outage.restored)}
+        roots = set()
+        for transformer in dark:
+            root = transformer
+            for device in self._ancestors.get(transformer, ()):
+                if device == outage.device_id or not self.network.is_below(
+                        device, outage.device_id):
+                    break
+                if any(t in reporting and t not in dark for t in self._transformers[device]):
+                    break
+                root = device
+            roots.add(root)
+        return sorted(r for r in roots
+                      if not any(r != o and self.network.is_below(r, o) for o in roots))
 
-    def _nest(self, outage: Outage, device: str, still_off: Sequence[str], changes: Changes
-              ) -> None:
+    def _nest(self, outage: Outage, device: str, changes: Changes) -> None:
+        """Customers below ``device`` stay off: a child outage holds them and their events."""
         child = self._new(device, outage.started_at, changes)
         child.parent_id = outage.id
         child.status, child.confirmed_at = outage.status, outage.confirmed_at
-        for point in still_off:
+        for point in [p for p in outage.off if self.network.is_below(p, device)]:
             child.off[point] = outage.off.pop(point)
             self._point_outage[point] = child.id
+        for event in [e for e in outage.events
+                      if (found := outage.sources.get(e)) and found[1] in child.off]:
+            source, point = outage.sources.pop(event)
+            child.events.append(event)
+            child.sources[event] = (source, point)
+            child.source_events[source] += 1
+            outage.source_events[source] -= 1
+            changes.reassigned[event] = child.id
+        outage.events = [e for e in outage.events if e not in child.sources]
         child.evidence = {k: w for k, w in outage.evidence.items() if k[1] in child.off}
         child.last_activity = outage.last_activity
         outage.children.append(device)

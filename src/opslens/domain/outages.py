@@ -50,6 +50,8 @@ class Settings:
     rollup_share: Mapping[str, float] = field(default_factory=lambda: DEFAULT_ROLLUP_SHARE)
     expected_report_share: float = 0.5
     silence_probability: float = 1e-3
+    merge_window: timedelta = timedelta(minutes=1)  # outages below that began together
+    clock_tolerance: timedelta = timedelta(seconds=10)  # SCADA vs meter clocks
     momentary: timedelta = timedelta(minutes=5)  # IEEE 1366: ≤ 5 min is momentary
     restore_settle: timedelta = timedelta(minutes=2)
     restore_share: float = 0.5
@@ -90,7 +92,9 @@ def noisy_or(weights: list[float]) -> float:
 @dataclass(frozen=True)
 class Event:
     """A canonical event resolved against the network: ``element_id`` is the service point,
-    device or feeder it names (None when it names nothing the network holds)."""
+    device or feeder it names (None when it names nothing the network holds). Correlation
+    runs on ``occurred_at``; an outage is detected when the batch that creates it was
+    received (the latest ``received_at`` so far)."""
 
     id: str
     source: str
@@ -99,6 +103,7 @@ class Event:
     element_id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    received_at: datetime | None = None  # when it reached the OMS: detection time
 
 
 @dataclass
@@ -135,6 +140,7 @@ class Outage:
     children: list[str] = field(default_factory=list)
     last_activity: datetime | None = None
     last_restore: datetime | None = None
+    closed_at: datetime | None = None  # when SCADA closed its device
 
     @property
     def is_open(self) -> bool:
@@ -165,12 +171,14 @@ class Outage:
 @dataclass
 class Changes:
     """What one call changed: where each event went (outage id, suppressed), the outages
-    touched, the outages absorbed by another (old id → survivor), the audit entries
+    touched, the outages absorbed by another (old id → survivor), earlier events that moved
+    to another outage (a nested one), the audit entries
     ``(outage id, action, detail)`` in order, and storm mode switching."""
 
     assignments: dict[str, tuple[str | None, bool]] = field(default_factory=dict)
     outages: dict[str, Outage] = field(default_factory=dict)
     moved: dict[str, str] = field(default_factory=dict)
+    reassigned: dict[str, str] = field(default_factory=dict)  # event → outage it moved to
     log: list[tuple[str, str, dict]] = field(default_factory=list)
     storm: list[tuple[str, datetime, float]] = field(default_factory=list)
 

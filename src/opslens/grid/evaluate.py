@@ -74,7 +74,9 @@ class Scores:
     those with at least one loss event (a fault nobody reported cannot be found, so the
     per-fault scores are over these); faults_detected: those whose loss events joined an
     outage. device_exact: share [1] of observed faults whose predicted outage (the one holding
-    the plurality of their loss events) sits at the faulted device. precision, recall, f1 and
+    the plurality of their loss events) sits at the faulted device, or at one with exactly
+    the same service points below (no report can tell a fuse protecting one transformer from
+    that transformer). precision, recall, f1 and
     ari: pairwise scores and adjusted Rand index [1] of the grouping of loss events (truth: the
     fault, each false report alone; prediction: the outage, an unassigned event alone).
     jaccard: mean over observed faults of the customer-weighted Jaccard index [1] of the
@@ -118,6 +120,24 @@ def _predicted_outage(fault: Fault, events: list[str], outcome: Outcome) -> str 
                key=lambda oid: (outcome.outages[oid].detected_at, oid))
 
 
+def _same_place(network: Network, predicted: str | None, faulted: str) -> bool:
+    """The predicted device is the faulted one, or one no report can tell apart from it:
+    the same service points below (a fuse protecting a single transformer and that
+    transformer; a switch whose only load is one fuse's)."""
+    if predicted is None or predicted not in network.elements:
+        return False
+    if predicted == faulted:
+        return True
+    if not (network.is_below(predicted, faulted) or network.is_below(faulted, predicted)):
+        return False
+    return _points(network, predicted) == _points(network, faulted)
+
+
+def _points(network: Network, element_id: str) -> frozenset[str]:
+    return frozenset(e for e in network.below(element_id)
+                     if network.elements[e].kind == "service_point")
+
+
 def score(storm: Storm, outcome: Outcome, network: Network) -> Scores:
     """Score ``outcome`` against the truth of ``storm`` over ``network`` (see :class:`Scores`).
 
@@ -144,7 +164,8 @@ def score(storm: Storm, outcome: Outcome, network: Network) -> Scores:
             continue
         oid = _predicted_outage(fault, by_fault[fault.id], outcome)
         outage = outcome.outages[oid] if oid is not None else None
-        exact += outage is not None and outage.device_id == fault.device_id
+        exact += outage is not None and _same_place(network, outage.device_id,
+                                                    fault.device_id)
         points = outage.service_points if outage is not None else frozenset()
         union = storm.affected[fault.id] | points
         overlaps.append(jaccard(storm.affected[fault.id], points, {

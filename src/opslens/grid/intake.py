@@ -216,7 +216,7 @@ def accept(store: Store, org: str, raw: Sequence[Any], now: datetime, partial: b
         known = grid_store.known_event_ids(conn, org, [e["id"] for e in unique])
         fresh = [e for e in unique if e["id"] not in known]
         result.duplicates += len(unique) - len(fresh)
-        resolved = [_resolve(engine.network, e) for e in fresh]
+        resolved = [resolve(engine.network, e, now) for e in fresh]
         changes = engine.process(resolved)
         rows = []
         for event, canonical in zip(resolved, fresh, strict=True):
@@ -256,7 +256,7 @@ def _event_row(canonical: dict[str, Any], event: Event, outage_id: str | None,
     }
 
 
-def _resolve(network: Network, event: dict[str, Any]) -> Event:
+def resolve(network: Network, event: dict[str, Any], now: datetime) -> Event:
     """The network element an event names: its meter or ONU, the customer's meter, the
     breaker or feeder (a feeder's SCADA trip is its head breaker's)."""
     elements = network.elements
@@ -269,7 +269,8 @@ def _resolve(network: Network, event: dict[str, Any]) -> Event:
     elif event.get("customer_id") is not None:
         element = network.point_of_customer(event["customer_id"])
     return Event(event["id"], event["source"], event["kind"], event["occurred_at"], element,
-                 event.get("latitude"), event.get("longitude"))
+                 event.get("latitude"), event.get("longitude"),
+                 event.get("received_at") or now)
 
 
 def _rebuild(conn: Connection, org: str, network: Network, settings: Settings) -> Correlator:

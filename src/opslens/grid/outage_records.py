@@ -29,6 +29,8 @@ def write(conn: Connection, org: str, engine: Correlator, changes: Changes, now:
     if changes.moved:
         grid_store.move_events(conn, org, {old: engine.final_id(new) or new
                                            for old, new in changes.moved.items()}, now)
+    if changes.reassigned:
+        grid_store.reassign_events(conn, org, changes.reassigned, now)
     rows = {}
     for outage in changes.outages.values():
         row = outage.snapshot()

@@ -68,8 +68,10 @@ class StormConfig:
     such part off ``second_stage_median_s`` (same log-sd) longer.
     momentary_blips: at reclosers and breakers (as many as there is room for), back within
     ``blip_min_s`` … ``blip_max_s``; a blip may hit a device above a sustained fault (points
-    already off then miss it), never one at or below it. false_reports: alternately a stray
-    call and a meter last gasp from unaffected points within ``false_report_window_s``.
+    already off then miss it), never one at or below it, and its interval never holds the
+    start of a sustained fault below it (whose points would have two causes at once).
+    false_reports: alternately a stray call and a meter last gasp from unaffected points
+    within ``false_report_window_s``.
     SCADA reports a feeder-head fault ``scada_delay_s`` after it happens.
     ``kind_weights``: see :data:`DEFAULT_KIND_WEIGHTS`.
     """
@@ -348,8 +350,15 @@ def simulate(network: Network, config: StormConfig, seed: int, start: datetime) 
                fault.stages[0].restored_at)
         _calls(draft, network, fault, config, restored, call_rng)
     for number, device in enumerate(blips, start=len(devices) + 1):
-        started = start + _seconds(blip_rng, 0.0, config.fault_spread_s)
-        back = started + _seconds(blip_rng, config.blip_min_s, config.blip_max_s)
+        # a fault below that began while the blip had its points off would leave them with
+        # two causes at once: draw the blip's interval clear of those starts
+        below = [f.started_at for f in faults[:len(devices)]
+                 if network.is_below(f.device_id, device)]
+        for _attempt in range(20):
+            started = start + _seconds(blip_rng, 0.0, config.fault_spread_s)
+            back = started + _seconds(blip_rng, config.blip_min_s, config.blip_max_s)
+            if not any(started <= at <= back for at in below):
+                break
         fault = Fault(f"s{seed}-f{number:03d}", device, "momentary", started, back,
                       (Stage(device, back),))
         # points already off by a sustained fault below do not notice the blip

@@ -81,6 +81,19 @@ def move_events(conn: Connection, org: str, moved: Mapping[str, str], now: datet
         ).values(outage_id=new, updated_at=now))
 
 
+def reassign_events(conn: Connection, org: str, outage_of: Mapping[str, str], now: datetime
+                    ) -> None:
+    """Events that moved to another outage (a nested one), by event id."""
+    by_outage: dict[str, list[str]] = {}
+    for event_id, outage_id in outage_of.items():
+        by_outage.setdefault(outage_id, []).append(event_id)
+    for outage_id, event_ids in sorted(by_outage.items()):
+        for start in range(0, len(event_ids), 5000):
+            conn.execute(grid_events.update().where(
+                grid_events.c[ORG] == org, grid_events.c.id.in_(event_ids[start:start + 5000])
+            ).values(outage_id=outage_id, updated_at=now))
+
+
 def events_of(conn: Connection, org: str, outage_ids: Sequence[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for start in range(0, len(outage_ids), 1000):

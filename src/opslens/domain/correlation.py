@@ -195,7 +195,7 @@ class Correlator:
             return
         changes.assignments[event.id] = (outage.id, suppressed)
         outage.events.append(event.id)
-        outage.sources[event.id] = (event.source, point)
+        outage.sources[event.id] = (event.source, point, event.occurred_at)
         outage.last_activity = max(outage.last_activity or event.occurred_at, event.occurred_at)
         if not suppressed:
             outage.source_events[event.source] += 1
@@ -210,8 +210,8 @@ class Correlator:
                                                       dirty.get(transformer, ()))
         if outage is not None:
             suppressed = repeated and self.storm_since is not None
-            if not suppressed and point not in outage.off:
-                outage.off[point] = event.occurred_at
+            if not suppressed and (point not in outage.off or point in outage.restored):
+                outage.off[point] = event.occurred_at  # off again after it came back
                 outage.restored.pop(point, None)
                 self._point_outage[point] = outage.id
                 self._live.setdefault(transformer, {})[point] = event.occurred_at
@@ -522,14 +522,14 @@ class Correlator:
 
     def _nested_devices(self, outage: Outage, still_off: Sequence[str]) -> list[str]:
         """Where customers stay off after the rest came back: the highest devices below the
-        outage's whose every reporting transformer is still wholly off (at least two points
-        off, none back). A transformer with some points back is on; its silent points just
-        did not report the restoration."""
+        outage's whose every reporting transformer is still dark: at least two of its points
+        last reported off, and at least twice as many as last reported back. A transformer
+        mostly back is on; its silent points just did not report the restoration."""
         if outage.device_id is None or not still_off:
             return []
         off = Counter(self.transformer_of(p) for p in still_off)
-        back = {self.transformer_of(p) for p in outage.restored}
-        dark = {t for t, n in off.items() if n >= 2 and t not in back}
+        back = Counter(self.transformer_of(p) for p in outage.restored)
+        dark = {t for t, n in off.items() if n >= 2 and n >= 2 * back[t]}
         reporting = {self.transformer_of(p) for p in (*outage.off, *outage.restored)}
         roots = set()
         for transformer in dark:
@@ -554,10 +554,11 @@ class Correlator:
             child.off[point] = outage.off.pop(point)
             self._point_outage[point] = child.id
         for event in [e for e in outage.events
-                      if (found := outage.sources.get(e)) and found[1] in child.off]:
-            source, point = outage.sources.pop(event)
+                      if (found := outage.sources.get(e)) and found[1] in child.off
+                      and found[2] >= child.off[found[1]]]:  # this time off, not a blip's
+            source, point, at = outage.sources.pop(event)
             child.events.append(event)
-            child.sources[event] = (source, point)
+            child.sources[event] = (source, point, at)
             child.source_events[source] += 1
             outage.source_events[source] -= 1
             changes.reassigned[event] = child.id
@@ -691,9 +692,9 @@ class Correlator:
                           outage.longitude)
         child.status, child.confirmed_at = outage.status, outage.confirmed_at
         for event in [e for e in outage.events if e in moving]:
-            source, point = outage.sources.pop(event)
+            source, point, at = outage.sources.pop(event)
             child.events.append(event)
-            child.sources[event] = (source, point)
+            child.sources[event] = (source, point, at)
             child.source_events[source] += 1
             outage.source_events[source] -= 1
             key = (source, point or event)

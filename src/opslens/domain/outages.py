@@ -132,7 +132,8 @@ class Outage:
     merged_into: str | None = None
     storm: bool = False
     events: list[str] = field(default_factory=list)
-    sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # event: source, point
+    # event → (source, point, occurred_at)
+    sources: dict[str, tuple[str, str | None, datetime]] = field(default_factory=dict)
     evidence: dict[tuple[str, str], float] = field(default_factory=dict)  # (source, key): w
     source_events: Counter = field(default_factory=Counter)
     off: dict[str, datetime] = field(default_factory=dict)

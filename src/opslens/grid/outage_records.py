@@ -135,7 +135,7 @@ def _outage_of(row: dict[str, Any], events: list[dict[str, Any]], settings: Sett
     for event in events:
         outage.events.append(event["id"])
         at, point = event["occurred_at"], event["element_id"]
-        outage.sources[event["id"]] = (event["source"], point)
+        outage.sources[event["id"]] = (event["source"], point, at)
         outage.last_activity = max(outage.last_activity, at)
         if event["kind"] == "power_restored" and point:
             outage.restored[point] = at

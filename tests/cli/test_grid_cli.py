@@ -45,3 +45,22 @@ def test_import_pandapower_writes_a_document_that_loads(run, upgraded, db: Path,
     assert len(built["transformers"]) == 147 and len(built["feeders"]) == 4
     result = json.loads(run("grid", "load", str(out)).stdout)
     assert result["transformers"] == 147 and result["customers"] == 12372
+
+
+def test_simulate_writes_a_storm_and_evaluate_scores_it(run, upgraded, tmp_path: Path):
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps(document()))
+    run("grid", "load", str(path))
+    storm = tmp_path / "storm.json"
+    run("grid", "simulate", "--output", str(storm), "--seed", "3", "--faults", "2",
+        "--start", "2026-03-01T12:00:00+00:00")
+    written = json.loads(storm.read_text())
+    assert written["format"] == "opslens-storm/1" and len(written["events"]) > 0
+    result = json.loads(run("grid", "evaluate", str(storm), "--json").stdout)
+    rows = {row["metric"]: row for row in result[0]["rows"]}
+    assert rows["pairwise F1"]["opslens"] >= rows["pairwise F1"]["naive_baseline"]
+    table = run("grid", "evaluate", "--seed", "1", "--faults", "2").stdout
+    assert "storm seed 1" in table and "detection latency p50 [s]" in table
+    assert "--start needs a UTC offset" in run(
+        "grid", "simulate", "--output", str(storm), "--start", "2026-03-01T12:00", ok=False
+    ).stderr

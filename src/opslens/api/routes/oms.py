@@ -18,9 +18,10 @@ from pydantic import BaseModel, Field
 from opslens.api.deps import OrgDep, StoreDep, in_transaction
 from opslens.api.responses import OutputFormat, csv_response, wants_csv
 from opslens.domain.outages import SEVERITIES, STATUSES
-from opslens.errors import InvalidInput
+from opslens.errors import InvalidInput, NotFound
+from opslens.grid import dead_letters as dead_letters_service
 from opslens.grid import intake, outages, topology
-from opslens.ingest import formats
+from opslens.ingest import call_center, formats, kaifa, onu, scada
 from opslens.store import grid as grid_store
 
 router = APIRouter(prefix="/api/oms", tags=["oms"])
@@ -107,6 +108,40 @@ async def post_events(request: Request, store: StoreDep, org: OrgDep,
         raise InvalidInput("the request body is not UTF-8 text") from None
     result = await run_in_threadpool(intake.accept, store, org, events, _now(), partial)
     return _json(result.as_dict())
+
+
+ADAPTERS = {"scada": scada.parse, "kaifa": kaifa.parse, "onu": onu.parse,
+            "call-center": call_center.parse}
+
+
+@router.post(
+    "/ingest/{adapter}", summary="A native message: SCADA, Kaifa, ONU or call centre",
+    description="`scada`: seed 002's SCADA event JSON (alone, wrapped in `{\"event\": …}`, an "
+                "array or NDJSON); `kaifa`: IEC 61968-9 `EndDeviceEvents` in a SOAP envelope; "
+                "`onu`: `ONU_LastGaspAlert` / `ONU_PowerRestored`; `call-center`: tickets. Each "
+                "becomes canonical events, de-duplicated and correlated. A message that cannot "
+                "be read is answered 422 with every problem and kept in the dead letters.",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {}}, "application/x-ndjson": {"schema": {}},
+        "application/soap+xml": {"schema": {"type": "string"}},
+        "text/xml": {"schema": {"type": "string"}}}}},
+)
+async def ingest_native(request: Request, adapter: str, store: StoreDep, org: OrgDep
+                        ) -> JSONResponse:
+    if adapter not in ADAPTERS:
+        raise NotFound(f"unknown adapter {adapter!r}; use one of {', '.join(ADAPTERS)}")
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    now = _now()
+    try:
+        events = ADAPTERS[adapter](body, content_type)
+    except InvalidInput as exc:
+        letter = await run_in_threadpool(dead_letters_service.keep, store, org, adapter, body,
+                                         content_type, exc, now)
+        return _json({"ok": False, "status": 422, "error": exc.message, "errors": exc.errors,
+                      "dead_letter_id": letter}, 422)
+    result = await run_in_threadpool(intake.accept, store, org, events, now)
+    return _json({**result.as_dict(), "adapter": adapter})
 
 
 # ---- outages ----------------------------------------------------------------------------------

@@ -59,13 +59,7 @@ def replace_network(conn: Connection, org: str, meta: Mapping[str, Any],
 # ---- events and dead letters ------------------------------------------------------------------
 
 def known_event_ids(conn: Connection, org: str, ids: Iterable[str]) -> set[str]:
-    ids = list(ids)
-    found: set[str] = set()
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        found.update(conn.execute(sa.select(grid_events.c.id).where(
-            grid_events.c[ORG] == org, grid_events.c.id.in_(chunk))).scalars())
-    return found
+    return set(records.fetch_by_ids(conn, grid_events, org, ids, ["id"]))
 
 
 def insert_events(conn: Connection, org: str, rows: Sequence[Mapping[str, Any]],

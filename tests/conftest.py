@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from opslens.grid import intake, topology
 from opslens.store import migrate, schema
 from opslens.store.engine import Store, open_store
 from postgres_server import PostgresUnavailable, start_throwaway_server
@@ -54,6 +55,8 @@ def _truncate_all(store: Store) -> None:
     with store.engine.begin() as conn:
         for table in reversed(schema.metadata.sorted_tables):
             conn.execute(table.delete())
+    intake.ENGINES.forget(store)  # what this process holds of the emptied tables
+    topology.forget(store)
 
 
 @pytest.fixture(params=STORES)

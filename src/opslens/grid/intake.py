@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import weakref
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NotRequired
 from zoneinfo import ZoneInfo
@@ -136,39 +137,65 @@ def _adapter(kind: Any) -> TypeAdapter:
     return TypeAdapter(kind)
 
 
+@dataclass
+class _StoreEngines:
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    engines: dict[str, tuple[Correlator, int, int]] = field(default_factory=dict)
+    ensured: set[str] = field(default_factory=set)
+
+
 class _Engines:
-    """The engine of each organization, with the store state it has seen."""
+    """The engine of each organization, with the store state it has seen. Kept per store
+    object (weakly: a closed store takes its engines with it)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._org_locks: dict[tuple[int, str], threading.Lock] = {}
-        self._engines: dict[tuple[int, str], tuple[Correlator, int, int]] = {}
+        self._stores: weakref.WeakKeyDictionary[Store, _StoreEngines] = (
+            weakref.WeakKeyDictionary())
+
+    def _of(self, store: Store) -> _StoreEngines:
+        with self.lock:
+            return self._stores.setdefault(store, _StoreEngines())
 
     def org_lock(self, store: Store, org: str) -> threading.Lock:
+        mine = self._of(store)
         with self.lock:
-            return self._org_locks.setdefault((id(store), org), threading.Lock())
+            return mine.locks.setdefault(org, threading.Lock())
 
     def get(self, store: Store, conn: Connection, org: str, settings: Settings) -> Correlator:
         loaded = topology.current(store, conn, org)
         version = loaded.version if loaded else 0
         seq = grid_store.correlation_seq(conn, org)
-        found = self._engines.get((id(store), org))
+        engines = self._of(store).engines
+        found = engines.get(org)
         if found and found[1] == version and found[2] == seq:
             return found[0]
         engine = _rebuild(conn, org, loaded.network if loaded else EMPTY, settings)
-        self._engines[(id(store), org)] = (engine, version, seq)
+        engines[org] = (engine, version, seq)
         return engine
 
-    def saw(self, store: Store, conn: Connection, org: str, engine: Correlator) -> None:
-        key = (id(store), org)
-        _, version, _ = self._engines[key]
-        self._engines[key] = (engine, version, grid_store.correlation_seq(conn, org))
+    def saw(self, store: Store, org: str, engine: Correlator, seq: int) -> None:
+        engines = self._of(store).engines
+        engines[org] = (engine, engines[org][1], seq)
+
+    def ensure_organization(self, store: Store, conn: Connection, org: str, now: datetime
+                            ) -> None:
+        """Once per process and organization: the rows every organization needs."""
+        ensured = self._of(store).ensured
+        if org not in ensured:
+            records.ensure_organization(conn, org, now)
+            ensured.add(org)
 
     def drop(self, store: Store, org: str) -> None:
-        self._engines.pop((id(store), org), None)
+        self._of(store).engines.pop(org, None)
+
+    def forget(self, store: Store) -> None:
+        """Everything held for ``store`` (its tables were emptied under this process)."""
+        with self.lock:
+            self._stores.pop(store, None)
 
     def organizations(self, store: Store) -> list[str]:
-        return sorted(org for sid, org in list(self._engines) if sid == id(store))
+        return sorted(self._of(store).engines)
 
 
 ENGINES = _Engines()
@@ -187,12 +214,12 @@ def run(store: Store, org: str, now: datetime, work, settings: Settings | None =
     with ENGINES.org_lock(store, org):
         try:
             with store.engine.begin() as conn:
-                records.ensure_organization(conn, org, now)
+                ENGINES.ensure_organization(store, conn, org, now)
                 _lock_advisory(conn, org)
                 engine = ENGINES.get(store, conn, org, settings)
                 result, changes = work(conn, engine)
-                outage_records.write(conn, org, engine, changes, now)
-                ENGINES.saw(store, conn, org, engine)
+                seq = outage_records.write(conn, org, engine, changes, now)
+                ENGINES.saw(store, org, engine, seq)
                 engine.forget_closed()
             return result
         except BaseException:

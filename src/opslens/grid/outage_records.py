@@ -22,9 +22,10 @@ STREAMED = ("status", "severity", "device_id", "device_kind", "customers_affecte
 
 
 def write(conn: Connection, org: str, engine: Correlator, changes: Changes, now: datetime,
-          actor: str = "system") -> None:
+          actor: str = "system") -> int:
     """Store a batch's changes: outages, their customers once closed, moved events, the
-    change feed, storm periods and the engine's counters."""
+    change feed, storm periods and the engine's counters. Returns the sequence number of
+    the last change correlation depends on."""
     network = engine.network
     if changes.moved:
         grid_store.move_events(conn, org, {old: engine.final_id(new) or new
@@ -55,10 +56,12 @@ def write(conn: Connection, org: str, engine: Correlator, changes: Changes, now:
             grid_store.storm_started(conn, org, at, rate)
         else:
             grid_store.storm_ended(conn, org, at, rate)
-    grid_store.append_changes(conn, org, entries, now)
-    grid_store.save_state(conn, org, engine.next_number, engine.storm_since, now)
+    _, correlated = grid_store.append_changes(conn, org, entries, now,
+                                              next_outage=engine.next_number,
+                                              storm_since=engine.storm_since)
     if rows or entries:
         records.bump_data_version(conn, org)
+    return correlated
 
 
 def _customer_rows(network: Network, outage: Outage) -> list[dict[str, Any]]:

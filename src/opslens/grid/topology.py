@@ -9,6 +9,7 @@ and every process notices the new version on its next request and lays the netwo
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -183,29 +184,34 @@ def _counts(network: Network) -> dict[str, int]:
 
 
 class _NetworkCache:
-    """The laid-out network of each organization, per store, kept while its version holds."""
+    """The laid-out network of each organization, per store object (weakly held), kept while
+    its version holds."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: dict[tuple[int, str], LoadedNetwork] = {}
+        self._loaded: weakref.WeakKeyDictionary[Store, dict[str, LoadedNetwork]] = (
+            weakref.WeakKeyDictionary())
 
     def put(self, store: Store, org: str, loaded: LoadedNetwork) -> None:
         with self._lock:
-            self._loaded[(id(store), org)] = loaded
+            self._loaded.setdefault(store, {})[org] = loaded
 
     def get(self, store: Store, conn: Connection, org: str) -> LoadedNetwork | None:
         meta = grid_store.network_row(conn, org)
         if meta is None:
             return None
-        key = (id(store), org)
         with self._lock:
-            cached = self._loaded.get(key)
+            cached = self._loaded.get(store, {}).get(org)
         if cached is not None and cached.version == meta["version"]:
             return cached
         network = Network(_element_of(row) for row in grid_store.elements(conn, org))
         loaded = LoadedNetwork(meta["version"], meta["timezone"], meta["source"], network)
         self.put(store, org, loaded)
         return loaded
+
+    def forget(self, store: Store) -> None:
+        with self._lock:
+            self._loaded.pop(store, None)
 
 
 _CACHE = _NetworkCache()
@@ -220,6 +226,11 @@ def _element_of(row: dict[str, Any]) -> Element:
 def current(store: Store, conn: Connection, org: str) -> LoadedNetwork | None:
     """The organization's network, laid out (None when it has none yet)."""
     return _CACHE.get(store, conn, org)
+
+
+def forget(store: Store) -> None:
+    """Drop the networks held for ``store`` (its tables were emptied under this process)."""
+    _CACHE.forget(store)
 
 
 def require(store: Store, conn: Connection, org: str) -> LoadedNetwork:

@@ -64,7 +64,12 @@ def known_event_ids(conn: Connection, org: str, ids: Iterable[str]) -> set[str]:
 
 def insert_events(conn: Connection, org: str, rows: Sequence[Mapping[str, Any]],
                   now: datetime) -> None:
-    records.upsert(conn, grid_events, rows, {ORG: org, "updated_at": now})
+    """New events only (the caller left out the ids already stored)."""
+    if len(rows) <= records.SMALL_BATCH:  # an upsert's conflict check costs DuckDB more
+        conn.execute(grid_events.insert(), [{**row, ORG: org, "updated_at": now}
+                                            for row in rows])
+    else:
+        records.upsert(conn, grid_events, rows, {ORG: org, "updated_at": now})
 
 
 def move_events(conn: Connection, org: str, moved: Mapping[str, str], now: datetime) -> None:
@@ -229,43 +234,54 @@ def assignment(conn: Connection, org: str, assignment_id: str) -> dict[str, Any]
 
 # ---- correlation state and the change feed ----------------------------------------------------
 
+CORRELATION_ENTITIES = ("outage", "storm", "network")
+
+
 def state(conn: Connection, org: str) -> dict[str, Any] | None:
     found = _rows(conn, sa.select(oms_state).where(oms_state.c[ORG] == org))
     return found[0] if found else None
 
 
-def save_state(conn: Connection, org: str, next_outage: int, storm_since: datetime | None,
-               now: datetime) -> None:
-    records.upsert(conn, oms_state, [{"next_outage": next_outage, "storm_since": storm_since}],
-                   {ORG: org, "updated_at": now})
+def _ensure_state(conn: Connection, org: str, now: datetime) -> dict[str, Any]:
+    found = state(conn, org)
+    if found is None:
+        found = {"next_outage": 1, "storm_since": None, "last_seq": 0, "correlation_seq": 0}
+        conn.execute(oms_state.insert().values({**found, ORG: org, "updated_at": now}))
+    return found
 
 
 def last_seq(conn: Connection, org: str) -> int:
-    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(oms_changes.c.seq), 0)).where(
-        oms_changes.c[ORG] == org)).all()[0][0]
+    found = state(conn, org)
+    return found["last_seq"] if found else 0
 
 
 def correlation_seq(conn: Connection, org: str) -> int:
     """The last change that correlation state depends on (outages, storm mode, network)."""
-    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(oms_changes.c.seq), 0)).where(
-        oms_changes.c[ORG] == org, oms_changes.c.entity.in_(("outage", "storm", "network"))
-    )).all()[0][0]
+    found = state(conn, org)
+    return found["correlation_seq"] if found else 0
 
 
 def append_changes(conn: Connection, org: str, entries: Sequence[Mapping[str, Any]],
-                   now: datetime) -> int:
-    """Append change entries ``{entity, entity_id, action, actor, detail}``; returns the last
-    sequence number written."""
-    seq = last_seq(conn, org)
+                   now: datetime, **state_values: Any) -> tuple[int, int]:
+    """Append change entries ``{entity, entity_id, action, actor, detail}`` and store any
+    ``state_values`` (``next_outage``, ``storm_since``) with the sequence numbers; returns
+    the last sequence number and the last one correlation depends on."""
+    current = _ensure_state(conn, org, now)
+    seq, correlated = current["last_seq"], current["correlation_seq"]
     rows = []
     for entry in entries:
         seq += 1
+        if entry["entity"] in CORRELATION_ENTITIES:
+            correlated = seq
         rows.append({**entry, "seq": seq, "changed_at": entry.get("changed_at", now),
                      "detail": json.dumps(entry.get("detail", {}), default=str,
                                           sort_keys=True)})
     if rows:
         records.upsert(conn, oms_changes, rows, {ORG: org})
-    return seq
+    if rows or state_values:
+        conn.execute(oms_state.update().where(oms_state.c[ORG] == org).values(
+            last_seq=seq, correlation_seq=correlated, updated_at=now, **state_values))
+    return seq, correlated
 
 
 def changes_after(conn: Connection, org: str, seq: int, limit: int = 1000,

@@ -156,13 +156,17 @@ oms_changes = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
 )
 
-# Correlation state that outlives a process: the outage counter, storm mode.
+# Correlation state that outlives a process: the outage counter, storm mode, the last change
+# written and the last one correlation depends on (outages, storm mode, the network): kept
+# here so a batch reads one row, never the maximum of the growing change feed.
 oms_state = sa.Table(
     "oms_state",
     metadata,
     *_key(),
     sa.Column("next_outage", sa.BigInteger, nullable=False),
     sa.Column("storm_since", TS),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("correlation_seq", sa.BigInteger, nullable=False),
     _updated(),
 )
 

@@ -31,6 +31,11 @@ def _arrow_type(column: sa.Column) -> pa.DataType:
     return pa.string()
 
 
+#: Up to this many rows, bound parameters beat registering an Arrow table (which costs
+#: milliseconds however few the rows: the OMS writes a handful per event batch).
+SMALL_BATCH = 64
+
+
 def upsert(
     conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]],
     constants: Mapping[str, Any] | None = None,
@@ -41,14 +46,15 @@ def upsert(
     value for the whole batch (the organization, the time of the write), given once. DuckDB
     takes the rows as one Arrow table (an order of magnitude faster than parameter batches)
     and the constants as parameters; PostgreSQL takes multi-row VALUES. A table without a
-    primary key (a derived one) is plainly inserted into.
+    primary key (a derived one) is plainly inserted into. A few rows go as bound parameters
+    on both stores.
     """
     if not rows:
         return 0
     constants = dict(constants or {})
     keys = [c.name for c in table.primary_key.columns]
     others = [c.name for c in table.columns if c.name not in keys]
-    if conn.dialect.name == "duckdb":
+    if conn.dialect.name == "duckdb" and len(rows) > SMALL_BATCH:
         schema = pa.schema([(c.name, _arrow_type(c)) for c in table.columns
                             if c.name not in constants])
         arrow = pa.Table.from_pylist(list(rows), schema=schema)  # one pass, in C++
@@ -102,6 +108,12 @@ def fetch_by_ids(
     if not wanted:
         return {}
     selected = [table.c[name] for name in (columns or [c.name for c in table.columns])]
+    names = [c.name for c in selected]
+    if len(wanted) <= SMALL_BATCH:  # a temporary table costs more than a short IN list
+        query = sa.select(*selected, table.c[id_column].label("_id")).where(
+            table.c[ORG] == org, table.c[id_column].in_(sorted(wanted)))
+        return {row[-1]: dict(zip(names, row[:-1], strict=True))
+                for row in conn.execute(query).all()}
     lookup = sa.table(load_ids(conn, "tmp_lookup_ids", wanted), sa.column("id"))
     query = (
         sa.select(*selected, table.c[id_column].label("_id"))
@@ -110,7 +122,6 @@ def fetch_by_ids(
     )
     if conn.dialect.name == "duckdb":  # a literal range its zone maps prune by (as timelines)
         query = query.where(table.c[id_column].between(min(wanted), max(wanted)))
-    names = [c.name for c in selected]
     return {row[-1]: dict(zip(names, row[:-1], strict=True)) for row in conn.execute(query).all()}
 
 

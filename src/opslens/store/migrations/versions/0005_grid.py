@@ -121,7 +121,9 @@ def upgrade() -> None:
     op.create_table(
         "oms_state", *_key(),
         sa.Column("next_outage", sa.BigInteger, nullable=False),
-        sa.Column("storm_since", TS), _updated(),
+        sa.Column("storm_since", TS),
+        sa.Column("last_seq", sa.BigInteger, nullable=False),
+        sa.Column("correlation_seq", sa.BigInteger, nullable=False), _updated(),
     )
     op.create_table(
         "storm_periods",

@@ -65,6 +65,8 @@ def known_event_ids(conn: Connection, org: str, ids: Iterable[str]) -> set[str]:
 def insert_events(conn: Connection, org: str, rows: Sequence[Mapping[str, Any]],
                   now: datetime) -> None:
     """New events only (the caller left out the ids already stored)."""
+    if not rows:
+        return
     if len(rows) <= records.SMALL_BATCH:  # an upsert's conflict check costs DuckDB more
         conn.execute(grid_events.insert(), [{**row, ORG: org, "updated_at": now}
                                             for row in rows])

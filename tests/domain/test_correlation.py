@@ -63,7 +63,7 @@ def gasp(point: str, seconds: float = 0, source: str = "ami", kind: str = "power
 
 def meters(transformer: str, count: int | None = None) -> list[str]:
     total = TRANSFORMERS[transformer][1]
-    return [f"{transformer}-M{m}" for m in range(total if count is None else count)]
+    return [f"{transformer}-M{m}" for m in range(total if count is None else min(count, total))]
 
 
 def open_outages(engine: Correlator) -> dict[str, str]:
@@ -269,3 +269,68 @@ def test_split_places_each_part_at_its_own_lowest_device():
         engine.split(outage.id, ["nope"], T0)
     with pytest.raises(InvalidInput, match="some, but not all"):
         engine.split(outage.id, list(outage.events), T0)
+
+
+def test_an_older_fault_below_a_new_device_outage_stays_open_nested_in_it():
+    """T1 failed at noon; ten minutes later the recloser trips (reports from everywhere
+    below it but T1, whose meters are already dark): T1's outage stays its own, nested."""
+    engine = Correlator(NET)
+    engine.process([gasp(m, i) for i, m in enumerate(meters("T1", 8))])
+    (old,) = engine.outages.values()
+    wave = [m for t in ("T2", "T3", "T5") for m in meters(t, 8)] + meters("T4")
+    engine.process([gasp(m, 600 + i * 0.1) for i, m in enumerate(wave)])
+    assert sorted(open_outages(engine).values()) == ["R1", "T1"]
+    recloser = next(o for o in engine.outages.values() if o.device_id == "R1")
+    assert old.parent_id == recloser.id and old.is_open
+    assert recloser.customers == 12 * 3 + 2  # T1's 12 are counted in their own outage
+    # the recloser recloses: its customers come back, T1's stay off in their own outage
+    engine.process([gasp(m, 1000 + i * 0.1, kind="power_restored") for i, m in enumerate(wave)])
+    engine.tick(T0 + timedelta(seconds=1300))
+    assert recloser.status == "restored" and recloser.outage_type == "sustained"
+    assert open_outages(engine) == {old.id: "T1"}
+
+
+def test_outages_that_began_together_merge_into_the_device_above():
+    engine = Correlator(NET)
+    engine.process([gasp(m, i) for i, m in enumerate(meters("T1", 4))])
+    engine.process([gasp(m, 20 + i) for i, m in enumerate(meters("T2", 4))])  # 20 s later
+    (outage,) = [o for o in engine.outages.values() if o.is_open]
+    assert outage.device_id == "FU1" and outage.id == "OUT-000001"
+    assert [o.merged_into for o in engine.outages.values() if o.id != outage.id] in ([], [None])
+
+
+def test_a_scada_close_restores_at_its_instant_and_leaves_dark_transformers_nested():
+    engine = Correlator(NET)
+    engine.process([Event("trip", "scada", "breaker_open", T0, "B1")])
+    everyone = [m for t in ("T0", "T1", "T2", "T3", "T4", "T5") for m in meters(t, 6)]
+    engine.process([gasp(m, 1 + i * 0.01) for i, m in enumerate(everyone)])
+    (outage,) = [o for o in engine.outages.values() if o.is_open]
+    assert outage.device_id == "B1" and len(outage.events) == 1 + len(everyone)
+    close = T0 + timedelta(minutes=40)
+    engine.process([Event("close", "scada", "breaker_close", close, "B1")])
+    back = [m for m in everyone if not m.startswith("T3-")]  # T3 has its own fault
+    engine.process([gasp(m, 2401 + i * 0.01, kind="power_restored")
+                    for i, m in enumerate(back)])
+    assert outage.is_open  # waiting to see who is still off
+    changes = engine.tick(close + timedelta(minutes=3))
+    assert outage.status == "restored" and outage.restored_at == close
+    (nested,) = [o for o in engine.outages.values() if o.parent_id == outage.id]
+    assert (nested.device_id, nested.is_open, nested.customers) == ("T3", True, 12)
+    assert sorted(changes.reassigned) == sorted(f"power_loss:{m}:{1 + i * 0.01}"
+                                                for i, m in enumerate(everyone)
+                                                if m.startswith("T3-"))
+
+
+def test_a_point_off_again_after_coming_back_counts_as_off():
+    engine = Correlator(NET)
+    engine.process([Event("trip", "scada", "breaker_open", T0, "B2")])
+    engine.process([gasp(m, 1) for m in meters("T6", 4)])
+    engine.process([Event("close", "scada", "breaker_close", T0 + timedelta(seconds=60),
+                          "B2")])
+    engine.process([gasp(m, 61, kind="power_restored") for m in meters("T6", 4)])
+    engine.process([gasp(m, 70) for m in meters("T6", 4)])  # off again, 9 s later
+    engine.tick(T0 + timedelta(minutes=5))
+    (breaker,) = [o for o in engine.outages.values() if o.device_id == "B2"]
+    assert breaker.status == "restored" and breaker.outage_type == "momentary"
+    (again,) = [o for o in engine.outages.values() if o.is_open]
+    assert again.device_id == "T6" and again.parent_id == breaker.id

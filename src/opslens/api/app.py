@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from opslens import __version__
 from opslens.api import errors
-from opslens.api.routes import ingest, kpi, meta, oee, oee_logs, oms, oms_crews
+from opslens.api.routes import ingest, kpi, meta, oee, oee_logs, oms, oms_analytics, oms_crews
 from opslens.cache import ResultCache
 from opslens.grid import intake
 from opslens.settings import Settings
@@ -54,6 +54,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(oee.router)
     app.include_router(oms.router)
     app.include_router(oms_crews.router)
+    app.include_router(oms_analytics.router)
     app.include_router(pages.router)
     return app
 

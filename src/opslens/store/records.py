@@ -33,7 +33,7 @@ def _arrow_type(column: sa.Column) -> pa.DataType:
 
 #: Up to this many rows, bound parameters beat registering an Arrow table (which costs
 #: milliseconds however few the rows: the OMS writes a handful per event batch).
-SMALL_BATCH = 64
+SMALL_BATCH = 8
 
 
 def upsert(

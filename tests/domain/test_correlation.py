@@ -163,6 +163,10 @@ def test_storm_mode_switches_on_and_off_with_hysteresis_and_suppresses_repeats()
     assert off.storm == []
     off = engine.tick(T0 + timedelta(minutes=60, seconds=6))  # 4 left: below 5
     assert [s[0] for s in off.storm] == ["off"] and engine.storm_since is None
+    late = Correlator(NET, Settings(storm_on_per_hour=10, storm_off_per_hour=5))
+    late.process([gasp(m, i) for i, m in enumerate(meters("T1", 10))])
+    (switch,) = late.tick(T0 + timedelta(hours=5)).storm  # looked at hours later:
+    assert switch[:2] == ("off", T0 + timedelta(hours=1, seconds=5))  # ended back then
 
 
 def test_restoration_after_settling_and_momentary_reclose():

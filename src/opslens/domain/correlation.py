@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -134,24 +134,28 @@ class Correlator:
         return changes
 
     def _advance(self, at: datetime, changes: Changes) -> None:
+        """Move time to ``at``: events older than an hour leave the rate; storm mode ends at
+        the instant the rate fell below its off threshold, not when someone next looks."""
         if self.now is None or at > self.now:
             self.now = at
-        hour_ago = self.now.timestamp() - 3600
-        while self._rate and self._rate[0].timestamp() <= hour_ago:
-            self._rate.popleft()
-        self._storm_switch(changes)
+        hour = timedelta(hours=1)
+        while self._rate and self._rate[0] <= self.now - hour:
+            left = self._rate.popleft()
+            if self.storm_since is not None and len(self._rate) < self.settings.storm_off_per_hour:
+                self._storm_switch(changes, max(left + hour, self.storm_since))
+        self._storm_switch(changes, self.now)
 
-    def _storm_switch(self, changes: Changes) -> None:
+    def _storm_switch(self, changes: Changes, at: datetime) -> None:
         rate = float(len(self._rate))
         s = self.settings
         if self.storm_since is None and rate >= s.storm_on_per_hour:
-            self.storm_since, self._peak = self.now, rate
-            changes.storm.append(("on", self.now, rate))
+            self.storm_since, self._peak = at, rate
+            changes.storm.append(("on", at, rate))
         elif self.storm_since is not None:
             self._peak = max(self._peak, rate)
             if rate < s.storm_off_per_hour:
                 self.storm_since = None
-                changes.storm.append(("off", self.now, self._peak))
+                changes.storm.append(("off", at, self._peak))
 
     @property
     def peak_rate(self) -> float:
@@ -159,7 +163,7 @@ class Correlator:
 
     def _route(self, event: Event, dirty: dict, changes: Changes) -> None:
         self._rate.append(event.occurred_at)
-        self._storm_switch(changes)
+        self._storm_switch(changes, event.occurred_at)
         kind, element = event.kind, event.element_id
         known = element is not None and element in self.network.elements
         if kind in ("breaker_open", "breaker_close") and known:

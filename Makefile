@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench bench-oee clean
+.PHONY: install run demo test lint bench bench-oee bench-oms clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench: $(STAMP)
 
 bench-oee: $(STAMP)
 	$(BIN)/python -m bench.oee $(ARGS)
+
+bench-oms: $(STAMP)
+	$(BIN)/python -m bench.oms $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -235,9 +235,12 @@ def demo(
         help="End of the history (ISO 8601 with offset); default now.")] = None,
     if_empty: Annotated[bool, typer.Option(
         "--if-empty", help="Do nothing when the organization already has sites.")] = False,
+    grid_days: Annotated[int, typer.Option(
+        min=0, max=730, help="Days of OMS history on mv_oberrhein (0: no grid demo).")] = 60,
     org: OrgOption = None,
 ) -> None:
-    """Load a realistic demo plant: sites in several time zones, shifts, months of work."""
+    """Load a realistic demo plant (sites in several time zones, shifts, months of work)
+    and a utility (mv_oberrhein with months of correlated outages, storms and crew work)."""
     from opslens.ingest.service import ingest as ingest_records
     from opslens.plant import rollups
     from opslens.plant.demo import build_demo_plant
@@ -270,8 +273,21 @@ def demo(
                                     on_site=lambda _site, _days: progress.advance(task))
         counts = {kind: len(records) for kind, records in plant.items()}
         console.print(f"demo plant loaded into organization {org!r}: {counts}")
+        if grid_days:
+            _grid_demo(store, org, seed, grid_days, end)
     finally:
         store.dispose()
+
+
+def _grid_demo(store, org: str, seed: int, days: int, end: datetime) -> None:
+    from opslens.grid import demo as grid_demo
+
+    with _progress() as progress:
+        task = progress.add_task("grid days       ", total=days + 1)
+        loaded = grid_demo.load(store, org, seed=seed, days=days, as_of=end,
+                                progress=lambda _what, done, _total: progress.update(
+                                    task, completed=done))
+    console.print(f"demo utility loaded into organization {org!r}: {loaded}")
 
 
 @rollups_app.command("refresh")

@@ -190,7 +190,7 @@ def test_unknown_kind_exits_non_zero(upgraded, db: Path, env, tmp_path, monkeypa
 
 def test_demo_if_empty_and_rollups_refresh(run, upgraded, db: Path):
     as_of = "2025-10-15T12:00:00+00:00"
-    loaded = run("demo", "--seed", "3", "--days", "10", "--as-of", as_of)
+    loaded = run("demo", "--seed", "3", "--days", "10", "--grid-days", "3", "--as-of", as_of)
     plant = build_demo_plant(seed=3, days=10, as_of=datetime.fromisoformat(as_of))
     plant |= build_demo_oee(plant, 3, as_of=datetime.fromisoformat(as_of))
     expected = {kind: len(records) for kind, records in plant.items()}
@@ -199,6 +199,21 @@ def test_demo_if_empty_and_rollups_refresh(run, upgraded, db: Path):
     after_demo = counts(db)
     assert {k: after_demo[k] for k in expected} == expected
     assert after_demo["rollup_days"] >= 3 * 10  # every site's closed days are rolled up
+    store = open_store(f"duckdb:///{db}")
+    try:  # and a utility: the network, correlated outages (one storm still going), crews
+        with store.engine.connect() as conn:
+            grid = {name: conn.execute(sa.text(query)).all()[0][0] for name, query in {
+                "elements": "SELECT count(*) FROM grid_elements",
+                "open": "SELECT count(*) FROM outages WHERE status IN ('predicted', "
+                        "'confirmed')",
+                "restored": "SELECT count(*) FROM outages WHERE status = 'restored'",
+                "crews": "SELECT count(*) FROM crews",
+                "assignments": "SELECT count(*) FROM crew_assignments"}.items()}
+    finally:
+        store.dispose()
+    assert grid["elements"] > 16000 and grid["crews"] == 6
+    assert grid["open"] > 0 and grid["restored"] > 0 and grid["assignments"] > 0
+    assert "demo utility loaded into organization 'default'" in " ".join(loaded.stderr.split())
 
     again = run("demo", "--if-empty")
     assert "organization 'default' already has data; demo not loaded" in again.stderr

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opslens.domain.hotspots import (
+    OutagesAt,
     PlacedOutage,
     find_hotspots,
+    find_hotspots_at,
     great_circle_km,
     spherical_centroid,
 )
@@ -131,3 +133,36 @@ def test_great_circle_is_a_metric(a, b, c):
 def test_the_centroid_of_one_point_is_the_point(p):
     lat, lon = spherical_centroid([p, p])
     assert great_circle_km(lat, lon, *p) == pytest.approx(0.0, abs=1e-6)
+
+
+device_positions = st.sampled_from([(49.0, 8.40), (49.001, 8.40), (49.02, 8.41), (49.1, 8.5),
+                                    (49.101, 8.5), (48.9, 8.3)])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(device_positions, st.integers(0, 50),
+                          st.sampled_from(["critical", "high", "medium", "low"]),
+                          st.integers(0, 500)), max_size=60),
+       st.floats(0.05, 5.0), st.integers(1, 6))
+def test_counting_per_position_first_gives_the_same_hotspots(rows, radius, min_outages):
+    """Outages sit at devices: clustering the counts per position (what SQL hands over for a
+    year of outages) finds what clustering every outage finds."""
+    outages = [at(lat, lon, minute, f"o{i}", sev, n)
+               for i, ((lat, lon), minute, sev, n) in enumerate(rows)]
+    positions: dict[tuple[float, float], list[PlacedOutage]] = {}
+    for o in outages:
+        positions.setdefault((o.latitude, o.longitude), []).append(o)
+    counted = [OutagesAt(lat, lon, len(g),
+                         {s: sum(o.severity == s for o in g)
+                          for s in ("critical", "high", "medium", "low")},
+                         sum(o.customers for o in g), min(o.started_at for o in g),
+                         max(o.started_at for o in g))
+               for (lat, lon), g in positions.items()]
+
+    def described(spots):
+        return sorted((h.outages, h.customers_affected, tuple(sorted(h.severity.items())),
+                       h.first_outage_at, h.last_outage_at, round(h.latitude, 9),
+                       round(h.longitude, 9)) for h in spots)
+
+    assert described(find_hotspots_at(counted, radius, min_outages)) == described(
+        find_hotspots(outages, radius, min_outages))

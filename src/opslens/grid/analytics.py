@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import Connection
 
 from opslens.domain import ieee1366
-from opslens.domain.hotspots import SEVERITIES, PlacedOutage, find_hotspots
+from opslens.domain.hotspots import SEVERITIES, OutagesAt, find_hotspots_at
 from opslens.domain.intervals import local_day_bounds, local_to_utc
 from opslens.domain.periods import Bucket, Granularity, calendar_buckets, check_day, shift_months
 from opslens.domain.rounding import round_half_up
@@ -349,14 +349,16 @@ def source_reliability(conn: Connection, org: str, query: WindowQuery) -> dict[s
 def geographic_hotspots(conn: Connection, org: str, query: HotspotQuery) -> dict[str, Any]:
     """DBSCAN clusters of the window's outage positions, largest first."""
     scope = _scope(conn, org, query)
-    rows, unplaced = store.placed_outages(conn, org, scope.lo, scope.hi, scope.as_of)
-    placed = [PlacedOutage(r["id"], r["started_at"].astimezone(UTC), r["latitude"],
-                           r["longitude"], r["severity"], int(r["customers_affected"]))
-              for r in rows]
-    spots = find_hotspots(placed, query.radius_km, query.min_outages)
+    rows, unplaced = store.outages_by_position(conn, org, scope.lo, scope.hi, scope.as_of)
+    positions = [OutagesAt(r["latitude"], r["longitude"], int(r["outages"]),
+                           {name: int(r[name] or 0) for name in SEVERITIES},
+                           int(r["customers"] or 0), r["first_outage_at"].astimezone(UTC),
+                           r["last_outage_at"].astimezone(UTC)) for r in rows]
+    spots = find_hotspots_at(positions, query.radius_km, query.min_outages)
     return {**scope.header(query.days),
             "parameters": {"min_outages": query.min_outages, "radius_km": query.radius_km},
-            "outages_with_position": len(placed), "outages_without_position": unplaced,
+            "outages_with_position": sum(p.outages for p in positions),
+            "outages_without_position": unplaced,
             "outages_in_hotspots": sum(h.outages for h in spots),
             "hotspots": [{"rank": i + 1, "latitude": _r(h.latitude, 6),
                           "longitude": _r(h.longitude, 6), "outages": h.outages,

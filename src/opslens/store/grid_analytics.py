@@ -325,16 +325,22 @@ def source_outages(conn: Connection, org: str, lo: datetime, hi: datetime, as_of
 
 # ---- hotspots ---------------------------------------------------------------------------------
 
-def placed_outages(conn: Connection, org: str, lo: datetime, hi: datetime, as_of: datetime
-                   ) -> tuple[list[dict[str, Any]], int]:
-    """The window's outages with a position, in ``(started_at, id)`` order, and how many
-    had none."""
+def outages_by_position(conn: Connection, org: str, lo: datetime, hi: datetime,
+                        as_of: datetime) -> tuple[list[dict[str, Any]], int]:
+    """The window's outages counted per position (outages sit at their devices, so a year of
+    them is a few hundred rows): outages, per severity, customers, first and last start; and
+    how many had no position."""
     o = outages
     placed = sa.and_(o.c.latitude.is_not(None), o.c.longitude.is_not(None))
     where = _counted(o, org, lo, hi, as_of)
-    rows = _rows(conn, sa.select(o.c.id, o.c.started_at, o.c.latitude, o.c.longitude,
-                                 o.c.severity, o.c.customers_affected)
-                 .where(*where, placed).order_by(o.c.started_at, o.c.id))
+    rows = _rows(conn, sa.select(
+        o.c.latitude, o.c.longitude, sa.func.count().label("outages"),
+        *[_count(o.c.severity == name).label(name) for name in SEVERITIES],
+        sa.func.sum(o.c.customers_affected).label("customers"),
+        sa.func.min(o.c.started_at).label("first_outage_at"),
+        sa.func.max(o.c.started_at).label("last_outage_at"),
+    ).where(*where, placed).group_by(o.c.latitude, o.c.longitude)
+        .order_by(o.c.latitude, o.c.longitude))
     unplaced = conn.execute(sa.select(sa.func.count()).where(*where, sa.not_(placed))
                             ).scalar_one()
     return rows, int(unplaced)

@@ -19,7 +19,9 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
+from grid.networks import document
 from opslens.api.app import create_app
+from opslens.grid import intake, topology
 from opslens.ingest.oee_logs import EVENT_TYPES
 from opslens.ingest.service import ingest
 from opslens.plant.demo import build_demo_plant
@@ -45,6 +47,11 @@ def client():
     plant = build_demo_plant(seed=5, days=8, as_of=as_of)
     for kind, records in (plant | _oee_logs(plant["work_orders"][:200])).items():
         ingest(_STORE, "default", kind, [records])
+    topology.load_document(_STORE, "default", document(), as_of)  # and a small grid
+    intake.accept(_STORE, "default", [
+        {"id": f"e{i}", "source": "ami", "kind": "power_loss", "device_id": point,
+         "occurred_at": (as_of + timedelta(seconds=i)).isoformat()}
+        for i, point in enumerate(["T1-M0", "T1-M1", "T3-M0"])], as_of)
     with TestClient(APP, base_url=BASE) as test_client:
         yield test_client
     _STORE.dispose()
@@ -78,10 +85,13 @@ def _oee_logs(orders: list[dict]) -> dict[str, list[dict]]:
 def test_no_server_errors(case, client):
     request = case.as_transport_kwargs(base_url=BASE)
     headers = dict(request.get("headers") or {})
+    params = request.get("params")
+    if case.path == "/api/oms/stream":  # a stream lasts while changes come: end it soon
+        params = {**(params or {}), "idle_s": 0.3}
     if request.get("cookies"):  # no endpoint reads cookies; send them as a plain header
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in request["cookies"].items())
     response = client.request(
-        request["method"], request["url"], params=request.get("params"), headers=headers,
+        request["method"], request["url"], params=params, headers=headers,
         content=request.get("data"), json=request.get("json"))
     assert response.status_code < 500, (case.path, request)
     if response.status_code >= 400 and response.headers.get(

@@ -65,13 +65,7 @@ def known_event_ids(conn: Connection, org: str, ids: Iterable[str]) -> set[str]:
 def insert_events(conn: Connection, org: str, rows: Sequence[Mapping[str, Any]],
                   now: datetime) -> None:
     """New events only (the caller left out the ids already stored)."""
-    if not rows:
-        return
-    if len(rows) <= records.SMALL_BATCH:  # an upsert's conflict check costs DuckDB more
-        conn.execute(grid_events.insert(), [{**row, ORG: org, "updated_at": now}
-                                            for row in rows])
-    else:
-        records.upsert(conn, grid_events, rows, {ORG: org, "updated_at": now})
+    records.upsert(conn, grid_events, rows, {ORG: org, "updated_at": now}, new=True)
 
 
 def move_events(conn: Connection, org: str, moved: Mapping[str, str], now: datetime) -> None:
@@ -279,7 +273,7 @@ def append_changes(conn: Connection, org: str, entries: Sequence[Mapping[str, An
                      "detail": json.dumps(entry.get("detail", {}), default=str,
                                           sort_keys=True)})
     if rows:
-        records.upsert(conn, oms_changes, rows, {ORG: org})
+        records.upsert(conn, oms_changes, rows, {ORG: org}, new=True)  # fresh sequence numbers
     if rows or state_values:
         conn.execute(oms_state.update().where(oms_state.c[ORG] == org).values(
             last_seq=seq, correlation_seq=correlated, updated_at=now, **state_values))

@@ -38,7 +38,7 @@ SMALL_BATCH = 8
 
 def upsert(
     conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]],
-    constants: Mapping[str, Any] | None = None,
+    constants: Mapping[str, Any] | None = None, new: bool = False,
 ) -> int:
     """Insert ``rows`` or, where the primary key exists, update every other column.
 
@@ -47,12 +47,13 @@ def upsert(
     takes the rows as one Arrow table (an order of magnitude faster than parameter batches)
     and the constants as parameters; PostgreSQL takes multi-row VALUES. A table without a
     primary key (a derived one) is plainly inserted into. A few rows go as bound parameters
-    on both stores.
+    on both stores. ``new`` promises that no row's key is stored yet (the caller checked):
+    the rows are inserted without a conflict check, which DuckDB makes costly.
     """
     if not rows:
         return 0
     constants = dict(constants or {})
-    keys = [c.name for c in table.primary_key.columns]
+    keys = [] if new else [c.name for c in table.primary_key.columns]
     others = [c.name for c in table.columns if c.name not in keys]
     if conn.dialect.name == "duckdb" and len(rows) > SMALL_BATCH:
         schema = pa.schema([(c.name, _arrow_type(c)) for c in table.columns

@@ -161,9 +161,15 @@ def generate(store: Store, n: int, seed: int) -> dict[str, int]:
         rows = np.minimum(customers[sustained], rng.integers(1, 10, len(sustained)))
         who = np.repeat(sustained, rows)
         c = len(who)
+        # the points of one outage are consecutive in a pool of the network's customers, so
+        # customers are interrupted again and again over the year, as on a real network
+        pool = int(served.sum())
+        first = np.repeat(rng.integers(0, pool, len(sustained)), rows)
+        offset = np.arange(c) - np.repeat(np.cumsum(rows) - rows, rows)
+        point = (first + offset) % pool
         _chunks(conn, outage_customers, {
-            "outage_id": ids[who], "element_id": [f"P{i:08d}" for i in range(c)],
-            "customer_id": [f"CUS{v:05d}" for v in rng.integers(0, int(served.sum()), c)],
+            "outage_id": ids[who], "element_id": [f"P{v:06d}" for v in point],
+            "customer_id": [f"CUS{v:06d}" for v in point],
             "customers": np.ones(c, dtype=int), "critical": np.zeros(c, dtype=bool),
             "off_at": ts(began[who]), "restored_at": ts(restored[who]),
         }, c, {"organization_id": ORG})

@@ -143,23 +143,48 @@ def outage_trends(conn: Connection, org: str, lo: datetime, hi: datetime, as_of:
     if severity is not None:
         where.append(o.c.severity == severity)
     restored = _restored(o, as_of)
+    minutes = sa.case((restored, _minutes(o.c.started_at, o.c.restored_at)))
     rows = sa.select(
         bucket_key(o.c.started_at, granularity, steps).label("k"),
         _epoch(o.c.started_at).label("at"),
-        o.c.severity, o.c.confidence, o.c.customers_affected,
-        sa.case((restored, _minutes(o.c.started_at, o.c.restored_at))).label("minutes"),
+        o.c.severity, o.c.confidence, o.c.customers_affected, minutes.label("minutes"),
     ).where(*where).subquery()
     query = sa.select(
-        sa.func.grouping(rows.c.k).label("total"), sa.func.min(rows.c.at).label("first_at"),
-        sa.func.count().label("outages"),
+        sa.func.min(rows.c.at).label("first_at"), sa.func.count().label("outages"),
         *(_count(rows.c.severity == s).label(s) for s in SEVERITIES),
         sa.func.sum(rows.c.confidence).label("confidence_sum"),
         sa.func.coalesce(sa.func.sum(rows.c.customers_affected), 0).label("customers_affected"),
         sa.func.count(rows.c.minutes).label("restored"),
-        sa.func.avg(rows.c.minutes).label("mean_minutes"),
+        sa.func.sum(rows.c.minutes).label("minutes_sum"),
         _median(rows.c.minutes).label("median_minutes"),
-    ).group_by(sa.func.rollup(rows.c.k))
-    return _rows(conn, query)
+    ).group_by(rows.c.k)
+    buckets = _rows(conn, query)
+    total = _total(buckets, list(query.selected_columns.keys()))
+    total["median_minutes"] = conn.execute(sa.select(_median(minutes)).where(*where)).scalar()
+    for row in (*buckets, total):
+        minutes = row.pop("minutes_sum") or 0.0
+        row["mean_minutes"] = minutes / row["restored"] if row["restored"] else None
+    return [*buckets, total]
+
+
+def _total(buckets: Sequence[dict[str, Any]], columns: Sequence[str]) -> dict[str, Any]:
+    """The total row of per-bucket rows whose ``columns`` add up (``first_at``: the
+    earliest; zero, or None for ``first_at``, without buckets).
+
+    Cheaper than ``GROUP BY ROLLUP``, which DuckDB answers by materializing the whole input
+    once more."""
+    total: dict[str, Any] = {name: 0 for name in columns if name != "median_minutes"}
+    total.update(total=1, first_at=None)
+    for row in buckets:
+        row["total"] = 0
+        for name, value in row.items():
+            if name in ("total", "median_minutes") or value is None:
+                continue
+            if name == "first_at":
+                total[name] = value if total[name] is None else min(total[name], value)
+            else:
+                total[name] += value
+    return total
 
 
 def customer_impact(conn: Connection, org: str, lo: datetime, hi: datetime, as_of: datetime,
@@ -187,8 +212,7 @@ def customer_impact(conn: Connection, org: str, lo: datetime, hi: datetime, as_o
                  _sum(inside, rows.c.customers_affected).label(f"bin_{name}_customers")]
     critical = rows.c.critical_customers > 0
     query = sa.select(
-        sa.func.grouping(rows.c.k).label("total"), sa.func.min(rows.c.at).label("first_at"),
-        sa.func.count().label("outages"),
+        sa.func.min(rows.c.at).label("first_at"), sa.func.count().label("outages"),
         sa.func.coalesce(sa.func.sum(rows.c.customers_affected), 0).label("customers_affected"),
         sa.func.coalesce(sa.func.sum(rows.c.customer_minutes), 0.0).label("customer_minutes"),
         _count(major).label("major_outages"),
@@ -201,8 +225,9 @@ def customer_impact(conn: Connection, org: str, lo: datetime, hi: datetime, as_o
         sa.func.count(rows.c.minutes).label("restored"),
         _count(rows.c.minutes <= sla_minutes).label("within_sla"),
         *bins,
-    ).group_by(sa.func.rollup(rows.c.k))
-    return _rows(conn, query)
+    ).group_by(rows.c.k)
+    buckets = _rows(conn, query)
+    return [*buckets, _total(buckets, list(query.selected_columns.keys()))]
 
 
 def open_customer_minutes(conn: Connection, org: str, lo: datetime, hi: datetime,
@@ -244,8 +269,9 @@ def crew_performance(conn: Connection, org: str, lo: datetime, hi: datetime, as_
     a, c, o = crew_assignments, crews, outages
     arrived = sa.and_(a.c.arrived_at.is_not(None), a.c.arrived_at <= as_of)
     completed = sa.and_(a.c.completed_at.is_not(None), a.c.completed_at <= as_of)
+    merged = sa.select(o.c.id).where(o.c.organization_id == org, o.c.merged_into.is_not(None))
     where = [a.c.organization_id == org, a.c.dispatched_at >= lo, a.c.dispatched_at < hi,
-             o.c.merged_into.is_(None)]
+             a.c.outage_id.not_in(merged)]  # the few merged away, not a join with every outage
     if crew_name is not None:
         where.append(c.c.name == crew_name)
     if assignment_type is not None:
@@ -261,8 +287,6 @@ def crew_performance(conn: Connection, org: str, lo: datetime, hi: datetime, as_
                  sa.case((a.c.arrived_at <= a.c.eta, 1), else_=0))).label("on_time"),
     ).select_from(
         a.outerjoin(c, sa.and_(c.c.organization_id == a.c.organization_id, c.c.id == a.c.crew_id))
-        .outerjoin(o, sa.and_(o.c.organization_id == a.c.organization_id,
-                              o.c.id == a.c.outage_id))
     ).where(*where)).subquery()
     query = sa.select(
         (sa.func.grouping(rows.c.crew_id) + sa.func.grouping(rows.c.assignment_type))

@@ -23,6 +23,7 @@ __all__ = [
     "Bucket",
     "DateRange",
     "Granularity",
+    "aware_as_of",
     "cache_ttl_seconds",
     "calendar_buckets",
     "comparison_range",
@@ -228,6 +229,24 @@ def comparison_range(current: DateRange, comparison_type: str) -> DateRange:
 #: enough from date.min/date.max that every day ± a year and every local offset still exist.
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2199, 12, 31)
+
+
+def aware_as_of(value: datetime | None, name: str = "as_of") -> datetime | None:
+    """An ``as_of`` as given by a caller: None stays None (now); a naive instant or one
+    outside the calendar is a ValueError saying how to write it; else the instant in UTC.
+
+    >>> aware_as_of(datetime(2025, 10, 14, 12, tzinfo=UTC)).isoformat()
+    '2025-10-14T12:00:00+00:00'
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"{name} needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
+    try:
+        return check_day(value.astimezone(UTC), name)
+    except OverflowError:  # 9999-12-31T23:59-12:00 has no UTC date
+        raise ValueError(f"{name} {value.isoformat()} is out of range: use a date between "
+                         f"{EARLIEST.isoformat()} and {LATEST.isoformat()}") from None
 
 
 def check_day(value: date, name: str) -> date:

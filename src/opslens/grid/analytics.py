@@ -26,7 +26,14 @@ from sqlalchemy.engine import Connection
 from opslens.domain import ieee1366
 from opslens.domain.hotspots import SEVERITIES, OutagesAt, find_hotspots_at
 from opslens.domain.intervals import local_day_bounds, local_to_utc
-from opslens.domain.periods import Bucket, Granularity, calendar_buckets, check_day, shift_months
+from opslens.domain.periods import (
+    Bucket,
+    Granularity,
+    aware_as_of,
+    calendar_buckets,
+    check_day,
+    shift_months,
+)
 from opslens.domain.rounding import round_half_up
 from opslens.errors import InvalidInput
 from opslens.store import grid_analytics as store
@@ -60,15 +67,7 @@ class AsOfParams(BaseModel):
     @field_validator("as_of")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("as_of needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
-        try:
-            return check_day(value.astimezone(UTC), "as_of")
-        except (OverflowError, InvalidInput) as exc:
-            raise ValueError(f"as_of {value.isoformat()} is out of range: use a date between "
-                             "1900 and 2199") from exc
+        return aware_as_of(value)
 
     def resolved_as_of(self) -> datetime:
         return self.as_of or datetime.now(UTC)

@@ -31,8 +31,7 @@ from opslens.ingest.oms_messages import (
     canonical_event,
     event_id,
     json_type,
-    split_json,
-    unique,
+    parse_json_messages,
 )
 
 SOURCE = "call_center"
@@ -53,14 +52,7 @@ def parse(body: bytes, content_type: str | None = None) -> list[Event]:
     Raises InvalidInput listing every problem of every message; nothing is returned unless
     all messages are valid.
     """
-    problems = Problems(SOURCE)
-    events = []
-    for index, message in enumerate(split_json(body, content_type, SOURCE)):
-        event = _event(message, index, problems)
-        if event is not None:
-            events.append(event)
-    problems.raise_if_any()
-    return unique(events)
+    return parse_json_messages(body, content_type, SOURCE, _event)
 
 
 def reports_restoration(notes: str | None) -> bool:

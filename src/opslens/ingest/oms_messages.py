@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -433,3 +433,18 @@ def _short(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply"
     return str(exc)[:200]
+
+
+def parse_json_messages(body: bytes | str, content_type: str | None, source: str,
+                        event_of: Callable[[Any, int, Problems], Event | None]) -> list[Event]:
+    """The canonical events of a JSON body of ``source`` (one message, an array or NDJSON),
+    each message read by ``event_of``; every problem of every message raised at once."""
+    problems = Problems(source)
+    events = []
+    for index, message in enumerate(split_json(body, content_type, source)):
+        event = event_of(message, index, problems)
+        if event is not None:
+            events.append(event)
+    problems.raise_if_any()
+    return unique(events)
+

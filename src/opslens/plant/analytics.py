@@ -15,6 +15,7 @@ from opslens.domain.periods import (
     COMPARISON_TYPES,
     PERIOD_NAMES,
     DateRange,
+    aware_as_of,
     check_day,
     comparison_range,
     local_today,
@@ -38,14 +39,7 @@ class AsOfQuery(BaseModel):
     @field_validator("as_of")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("as_of needs a UTC offset, e.g. 2025-10-14T12:00:00+02:00")
-        try:
-            return check_day(value.astimezone(UTC), "as_of")
-        except OverflowError:  # 9999-12-31T23:59-12:00 has no UTC date
-            raise ValueError(f"as_of {value.isoformat()} is out of range") from None
+        return aware_as_of(value)
 
     def resolved_as_of(self) -> datetime:
         return self.as_of or datetime.now(UTC)

@@ -427,6 +427,11 @@ def test_efficiency_over_a_split_window_pools_to_the_whole(
     if not parts or any(h["target_work_s"] is None for h in parts):
         assert whole["efficiency_pct"] is None
         return
-    pooled = 100 * sum(h["target_work_s"] for h in parts) / sum(h["actual_work_s"]
-                                                                for h in parts)
-    assert whole["efficiency_pct"] == pytest.approx(pooled, abs=0.01)
+    target = sum(h["target_work_s"] for h in parts)
+    actual = sum(h["actual_work_s"] for h in parts)
+    pooled = 100 * target / actual
+    # the halves' seconds are rounded to 3 decimals: a sliver of a log in one half carries
+    # that rounding into the pooled ratio (relative error ≤ slack/target + slack/actual)
+    slack = 0.0005 * len(parts)
+    assert whole["efficiency_pct"] == pytest.approx(
+        pooled, abs=0.01 + pooled * (slack / target + slack / actual))

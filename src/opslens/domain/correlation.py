@@ -16,35 +16,35 @@ spatial-temporal fallback), measured to the nearest transformer the outage cover
 open an outage of their own there. Storm mode switches on above an event rate and off below
 a lower one, widens the fallback, and suppresses repeated last gasps inside known outages.
 
-Power-restored reports restore points one by one. Once they settle (no new one for
-``restore_settle``) and cover ``restore_share`` of the points that reported the loss, the
-outage is restored, unless the points still off all sit below one lower device with nothing
-restored below it: those form a nested outage there. Interruptions of at most 5 minutes are
-momentary; a new loss at a device within 5 minutes of its momentary restoration is another
-operation of the same momentary event.
+Restoration (settling reports, SCADA closes, nested and momentary outages) is in
+:mod:`opslens.domain.restoration`, operators' actions in :mod:`opslens.domain.outage_actions`;
+both are halves of :class:`Correlator`. A device that trips again within 5 minutes of its
+momentary restoration reopens that outage as another operation of the same event.
 
 Pure: no clock (time is the events' ``occurred_at``, or the ``now`` passed in), no I/O.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from opslens.domain.geo import haversine_many_m
+from opslens.domain.outage_actions import OperatorActions
 from opslens.domain.outages import Changes, Event, Outage, Settings, severity
+from opslens.domain.restoration import Restoration
 from opslens.domain.topology import PROTECTIVE, Network
-from opslens.errors import InvalidInput, NotFound
 
 LOSS = frozenset({"power_loss", "ticket"})
 ROLLUP_KINDS = frozenset({*PROTECTIVE, "feeder"})
 
 
-class Correlator:
-    """The state of correlation for one organization's network."""
+class Correlator(Restoration, OperatorActions):
+    """The state of correlation for one organization's network (restoration and operator
+    actions are in their own modules)."""
 
     def __init__(self, network: Network, settings: Settings | None = None,
                  next_number: int = 1, prefix: str = "OUT-") -> None:
@@ -479,255 +479,6 @@ class Correlator:
         if outage.status == "predicted":
             outage.status, outage.confirmed_at = "confirmed", at
             changes.touch(outage, "confirmed", by=by)
-
-    # ---- restoration ----------------------------------------------------------------------
-
-    def _point_restored(self, event: Event, point: str, changes: Changes) -> None:
-        oid = self._point_outage.pop(point, None)
-        transformer = self.transformer_of(point)
-        if transformer and transformer in self._live:
-            self._live[transformer].pop(point, None)
-            if not self._live[transformer]:
-                del self._live[transformer]
-        outage = self.outages[oid] if oid else self._covering(point)
-        if outage is None or not outage.is_open:
-            changes.assignments[event.id] = (outage.id if outage else None, False)
-            return
-        outage.restored[point] = event.occurred_at
-        outage.last_restore = max(outage.last_restore or event.occurred_at, event.occurred_at)
-        self._settling.add(outage.id)
-        changes.assignments[event.id] = (outage.id, False)
-        outage.events.append(event.id)
-        changes.touch(outage)
-
-    def _settle(self, changes: Changes) -> None:
-        for oid in sorted(self._settling):
-            outage = self.outages[oid]
-            if not outage.is_open or outage.last_restore is None:
-                self._settling.discard(oid)
-                continue
-            still_off = [p for p in outage.off if p not in outage.restored]
-            settled = self.now - outage.last_restore >= self.settings.restore_settle
-            if outage.closed_at is not None:  # SCADA closed it: wait for the reports only
-                if not settled:
-                    continue
-            else:
-                if still_off and not settled:
-                    continue
-                reported = len(set(outage.off) | set(outage.restored))
-                if still_off and len(outage.restored) < self.settings.restore_share * reported:
-                    continue
-            for device in self._nested_devices(outage, still_off):
-                self._nest(outage, device, changes)
-            if outage.closed_at is not None:
-                self._restore(outage, outage.closed_at, changes, "scada")
-            else:
-                self._restore(outage, outage.last_restore, changes, "restored reports")
-
-    def _nested_devices(self, outage: Outage, still_off: Sequence[str]) -> list[str]:
-        """Where customers stay off after the rest came back: the highest devices below the
-        outage's whose every reporting transformer is still dark: at least two of its points
-        last reported off, and at least twice as many as last reported back. A transformer
-        mostly back is on; its silent points just did not report the restoration."""
-        if outage.device_id is None or not still_off:
-            return []
-        off = Counter(self.transformer_of(p) for p in still_off)
-        back = Counter(self.transformer_of(p) for p in outage.restored)
-        dark = {t for t, n in off.items() if n >= 2 and n >= 2 * back[t]}
-        reporting = {self.transformer_of(p) for p in (*outage.off, *outage.restored)}
-        roots = set()
-        for transformer in dark:
-            root = transformer
-            for device in self._ancestors.get(transformer, ()):
-                if device == outage.device_id or not self.network.is_below(
-                        device, outage.device_id):
-                    break
-                if any(t in reporting and t not in dark for t in self._transformers[device]):
-                    break
-                root = device
-            roots.add(root)
-        return sorted(r for r in roots
-                      if not any(r != o and self.network.is_below(r, o) for o in roots))
-
-    def _nest(self, outage: Outage, device: str, changes: Changes) -> None:
-        """Customers below ``device`` stay off: a child outage holds them and their events."""
-        child = self._new(device, outage.started_at, changes)
-        child.parent_id = outage.id
-        child.status, child.confirmed_at = outage.status, outage.confirmed_at
-        for point in [p for p in outage.off if self.network.is_below(p, device)]:
-            child.off[point] = outage.off.pop(point)
-            self._point_outage[point] = child.id
-        for event in [e for e in outage.events
-                      if (found := outage.sources.get(e)) and found[1] in child.off
-                      and found[2] >= child.off[found[1]]]:  # this time off, not a blip's
-            source, point, at = outage.sources.pop(event)
-            child.events.append(event)
-            child.sources[event] = (source, point, at)
-            child.source_events[source] += 1
-            outage.source_events[source] -= 1
-            changes.reassigned[event] = child.id
-        outage.events = [e for e in outage.events if e not in child.sources]
-        child.evidence = {k: w for k, w in outage.evidence.items() if k[1] in child.off}
-        child.last_activity = outage.last_activity
-        outage.children.append(device)
-        self._set_device(outage, outage.device_id)
-        self._rank(child, changes)
-        changes.touch(child, "nested", parent=outage.id)
-
-    def _restore(self, outage: Outage, at: datetime, changes: Changes, by: str) -> None:
-        self._close_index(outage)
-        outage.status, outage.restored_at = "restored", max(at, outage.started_at)
-        momentary = outage.restored_at - outage.started_at <= self.settings.momentary
-        outage.outage_type = "momentary" if momentary else "sustained"
-        for point in list(outage.off):
-            if self._point_outage.get(point) == outage.id:
-                del self._point_outage[point]
-            transformer = self.transformer_of(point)
-            live = self._live.get(transformer)
-            if live is not None:
-                live.pop(point, None)
-                if not live:
-                    del self._live[transformer]
-        if momentary and outage.device_id is not None:
-            self._momentary[outage.device_id] = (outage.id, outage.restored_at)
-        changes.touch(outage, "restored", by=by, outage_type=outage.outage_type)
-
-    # ---- operator actions -----------------------------------------------------------------
-
-    def get(self, oid: str) -> Outage:
-        try:
-            return self.outages[oid]
-        except KeyError:
-            raise NotFound(f"unknown outage {oid!r}") from None
-
-    def _open_one(self, oid: str, action: str) -> Outage:
-        outage = self.get(oid)
-        if not outage.is_open:
-            raise InvalidInput(f"outage {oid} is {outage.status}; only an open outage can be "
-                               f"{action}", [{"field": "action", "reason": "not open"}])
-        return outage
-
-    def confirm(self, oid: str, at: datetime, by: str = "operator") -> Changes:
-        changes = Changes()
-        self._confirm(self._open_one(oid, "confirmed"), at, changes, by)
-        return changes
-
-    def cancel(self, oid: str, at: datetime, by: str = "operator") -> Changes:
-        """A false alarm: the outage ends ``cancelled`` and its points count as on again."""
-        changes = Changes()
-        outage = self._open_one(oid, "cancelled")
-        self._close_index(outage)
-        for point in outage.off:
-            if self._point_outage.get(point) == oid:
-                del self._point_outage[point]
-            live = self._live.get(self.transformer_of(point) or "")
-            if live:
-                live.pop(point, None)
-        outage.status, outage.cancelled_at = "cancelled", at
-        changes.touch(outage, "cancelled", by=by)
-        return changes
-
-    def restore(self, oid: str, at: datetime, by: str = "operator") -> Changes:
-        changes = Changes()
-        outage = self._open_one(oid, "restored")
-        if at < outage.started_at:
-            raise InvalidInput(f"restored_at {at.isoformat()} is before the outage began "
-                               f"({outage.started_at.isoformat()})",
-                               [{"field": "restored_at", "reason": "before started_at"}])
-        self._restore(outage, at, changes, by)
-        return changes
-
-    def merge(self, oid: str, others: Sequence[str], at: datetime, by: str = "operator"
-              ) -> Changes:
-        """Merge ``others`` into ``oid``, placed at the lowest device above all of them."""
-        changes = Changes()
-        survivor = self._open_one(oid, "merged")
-        absorbed = [self._open_one(o, "merged") for o in others if o != oid]
-        if not absorbed:
-            raise InvalidInput("name at least one other open outage to merge",
-                               [{"field": "outages", "reason": "empty"}])
-        devices = [o.device_id for o in (survivor, *absorbed) if o.device_id is not None]
-        self.now = max(self.now or at, at)
-        for other in absorbed:
-            self._absorb(survivor, other, changes)
-        if devices:
-            target = self._lowest_common(devices)
-            if target is None:
-                raise InvalidInput("these outages are on different substations; they cannot "
-                                   "be one outage", [{"field": "outages", "reason": "apart"}])
-            self._close_index(survivor)
-            self._set_device(survivor, target)
-            self._open(survivor)
-        self._rank(survivor, changes)
-        changes.touch(survivor, "merged_by_operator", by=by, outages=list(others))
-        return changes
-
-    def split(self, oid: str, event_ids: Sequence[str], at: datetime, by: str = "operator"
-              ) -> Changes:
-        """Move ``event_ids`` out of ``oid`` into a new outage: each part is placed at the
-        lowest device above its own reports; the two may not overlap."""
-        changes = Changes()
-        outage = self._open_one(oid, "split")
-        moving = set(event_ids)
-        unknown = sorted(moving - set(outage.events))
-        if unknown:
-            raise InvalidInput(f"{len(unknown)} event(s) are not in outage {oid}: "
-                               f"{', '.join(unknown[:5])}",
-                               [{"field": "event_ids", "reason": f"not in {oid}: {e}"}
-                                for e in unknown[:100]])
-        staying = [e for e in outage.events if e not in moving]
-        if not moving or not staying:
-            raise InvalidInput("name some, but not all, of the outage's events to split off",
-                               [{"field": "event_ids", "reason": "empty or all"}])
-        moved_points = sorted({p for e in moving if (p := outage.sources.get(e, (0, None))[1])
-                               and p in self.network.elements})
-        stay_points = sorted({p for e in staying if (p := outage.sources.get(e, (0, None))[1])
-                              and p in self.network.elements})
-        new_device = self._lowest_common(moved_points) if moved_points else None
-        stay_device = self._lowest_common(stay_points) if stay_points else outage.device_id
-        if new_device and stay_device and (self.network.is_below(new_device, stay_device)
-                                           or self.network.is_below(stay_device, new_device)):
-            raise InvalidInput(f"the events to split off sit on {new_device} and the rest on "
-                               f"{stay_device}: one is below the other, so they cannot be two "
-                               "outages", [{"field": "event_ids", "reason": "overlapping"}])
-        self.now = max(self.now or at, at)
-        self._close_index(outage)
-        child = self._new(new_device, outage.started_at, changes, outage.latitude,
-                          outage.longitude)
-        child.status, child.confirmed_at = outage.status, outage.confirmed_at
-        for event in [e for e in outage.events if e in moving]:
-            source, point, at = outage.sources.pop(event)
-            child.events.append(event)
-            child.sources[event] = (source, point, at)
-            child.source_events[source] += 1
-            outage.source_events[source] -= 1
-            key = (source, point or event)
-            if key in outage.evidence:
-                child.evidence[key] = outage.evidence.pop(key)
-            if point in outage.off:
-                child.off[point] = outage.off.pop(point)
-                self._point_outage[point] = child.id
-            if point in outage.restored:
-                child.restored[point] = outage.restored.pop(point)
-        outage.events = staying
-        if stay_device is not None:
-            self._set_device(outage, stay_device)
-        self._open(outage)
-        self._open(child)
-        if child.device_id is None:
-            child.customers = sum(1 for s, _ in child.sources.values() if s == "call_center")
-        self._rank(outage, changes)
-        self._rank(child, changes)
-        changes.touch(outage, "split", by=by, into=child.id)
-        changes.touch(child, "split_from", by=by, source_outage=oid)
-        return changes
-
-    def _lowest_common(self, elements: Sequence[str]) -> str | None:
-        common = self.network.path_up(elements[0])
-        for element in elements[1:]:
-            common = [a for a in common if self.network.is_below(element, a)]
-        return next((a for a in common if self.network.elements[a].kind in
-                     (*ROLLUP_KINDS, "transformer")), common[0] if common else None)
 
     # ---- life of the engine in a service ----------------------------------------------------
 

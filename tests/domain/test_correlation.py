@@ -99,7 +99,8 @@ def test_a_recloser_fault_rolls_up_to_the_recloser_not_past_a_silent_transformer
     assert list(open_outages(engine).values()) == ["R1"]
     (outage,) = [o for o in engine.outages.values() if o.is_open]
     assert outage.customers == 12 * 4 + 2
-    assert sum(1 for o in engine.outages.values() if o.merged_into) == 0  # moved, not merged
+    assert len(outage.events) == len(events)  # transformers' outages merged into it
+    assert all(o.merged_into == outage.id for o in engine.outages.values() if o is not outage)
 
 
 def test_sibling_lateral_faults_stay_two_outages_while_a_large_transformer_is_silent():

@@ -39,6 +39,7 @@ from opslens.domain.restoration import Restoration
 from opslens.domain.topology import PROTECTIVE, Network
 
 LOSS = frozenset({"power_loss", "ticket"})
+STEP = timedelta(seconds=1)  # how often a long batch places its new reports
 ROLLUP_KINDS = frozenset({*PROTECTIVE, "feeder"})
 
 
@@ -65,6 +66,7 @@ class Correlator(Restoration, OperatorActions):
         self._rate: deque[datetime] = deque()
         self._peak = 0.0
         self._settling: set[str] = set()
+        self._settle_due: datetime | None = None  # the earliest a settling outage can settle
         self._index(network)
 
     # ---- the network, laid out once -------------------------------------------------------
@@ -114,11 +116,23 @@ class Correlator(Restoration, OperatorActions):
         the batch's end makes settle. Returns what changed."""
         changes = Changes()
         dirty: dict[str, list[tuple[Event, str]]] = {}
+        dirty_since = None
         for event in sorted(events, key=lambda e: (e.occurred_at, e.id)):
-            received = event.received_at or event.occurred_at
+            at = event.occurred_at
+            # a long batch (a replay, a backlog) is taken as time passes within it: new
+            # reports are placed each second, restorations settle when they are due
+            if dirty and at - dirty_since >= STEP:
+                self._resolve(dirty, changes)
+                dirty.clear()
+            if self._settle_due is not None and at >= self._settle_due:
+                self._advance(at, changes)
+                self._settle(changes)
+            received = event.received_at or at
             if self._receipt is None or received > self._receipt:
                 self._receipt = received
-            self._advance(event.occurred_at, changes)
+            self._advance(at, changes)
+            if not dirty:
+                dirty_since = at
             self._route(event, dirty, changes)
         self._resolve(dirty, changes)
         if now is not None:
@@ -473,7 +487,7 @@ class Correlator(Restoration, OperatorActions):
         self._attach(outage, event, None, changes)
         outage.closed_at = event.occurred_at
         outage.last_restore = max(outage.last_restore or event.occurred_at, event.occurred_at)
-        self._settling.add(oid)
+        self._await_settling(outage)
 
     def _confirm(self, outage: Outage, at: datetime, changes: Changes, by: str) -> None:
         if outage.status == "predicted":
@@ -516,7 +530,7 @@ class Correlator(Restoration, OperatorActions):
                 if transformer:
                     self._live.setdefault(transformer, {})[point] = outage.off[point]
             if outage.last_restore is not None:
-                self._settling.add(outage.id)
+                self._await_settling(outage)
         for outage in momentary:
             if outage.device_id in self.network.elements:
                 self.outages.setdefault(outage.id, outage)

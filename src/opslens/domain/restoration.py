@@ -32,12 +32,21 @@ class Restoration:
             return
         outage.restored[point] = event.occurred_at
         outage.last_restore = max(outage.last_restore or event.occurred_at, event.occurred_at)
-        self._settling.add(outage.id)
+        self._await_settling(outage)
         changes.assignments[event.id] = (outage.id, False)
         outage.events.append(event.id)
         changes.touch(outage)
 
+    def _await_settling(self, outage: Outage) -> None:
+        """A restore report (or a SCADA close) came: look again once reports settle."""
+        self._settling.add(outage.id)
+        due = outage.last_restore + self.settings.restore_settle
+        if self._settle_due is None or due < self._settle_due:
+            self._settle_due = due
+
     def _settle(self, changes: Changes) -> None:
+        """Restore the outages whose restore reports settled. One whose reports cover too
+        few of its points waits, unlooked at, for the next report."""
         for oid in sorted(self._settling):
             outage = self.outages[oid]
             if not outage.is_open or outage.last_restore is None:
@@ -53,13 +62,17 @@ class Restoration:
                     continue
                 reported = len(set(outage.off) | set(outage.restored))
                 if still_off and len(outage.restored) < self.settings.restore_share * reported:
+                    self._settling.discard(oid)
                     continue
+            self._settling.discard(oid)
             for device in self._nested_devices(outage, still_off):
                 self._nest(outage, device, changes)
             if outage.closed_at is not None:
                 self._restore(outage, outage.closed_at, changes, "scada")
             else:
                 self._restore(outage, outage.last_restore, changes, "restored reports")
+        dues = [self.outages[oid].last_restore for oid in self._settling]
+        self._settle_due = min(dues) + self.settings.restore_settle if dues else None
 
     def _nested_devices(self, outage: Outage, still_off: Sequence[str]) -> list[str]:
         """Where customers stay off after the rest came back: the highest devices below the

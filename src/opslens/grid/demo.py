@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opslens.domain.topology import Network
-from opslens.grid import crews, intake, topology
+from opslens.errors import InvalidInput
+from opslens.grid import crews, intake, outages, topology
+from opslens.grid.outages import OutageAction
 from opslens.grid.pandapower_network import document
 from opslens.grid.simulate import StormConfig, simulate
 from opslens.store import grid as grid_store
@@ -63,6 +66,7 @@ def load(store: Store, org: str, *, seed: int = 7, days: int = 90,
             intake.accept(store, org, [{**e, "id": f"demo-{day}-{e['id']}"}
                                        for e in arrived[i:i + BATCH]], as_of)
         intake.tick(store, org, min(start + timedelta(days=1), as_of))
+        _check_single_reports(store, org, min(start + timedelta(days=1), as_of), as_of)
         events += len(arrived)
         if progress:
             progress("grid days", day + 1, days + 1)
@@ -80,46 +84,82 @@ def _home(network: Network, rng: random.Random) -> tuple[float, float]:
 
 def _crew_work(store: Store, org: str, network: Network, rng: random.Random, as_of: datetime
                ) -> int:
-    """Dispatch the crew that is free first to every sustained outage with customers,
-    in the order they were detected, and record its progress up to ``as_of``."""
+    """Dispatch the crew that is free first to every sustained outage with a device, in
+    the order they were detected, and follow its work up to ``as_of``. An outage that
+    meters never reported back is restored when its crew finishes the repair; a place-only
+    outage (calls nobody could place) that nobody worked on is closed by the operator after
+    12 hours as a false alarm."""
     with store.engine.connect() as conn:
-        rows = [r for r in grid_store.list_outages(
+        rows = grid_store.list_outages(
             conn, org, statuses=["predicted", "confirmed", "restored"], severities=None,
             feeder_id=None, started_from=None, started_to=None, include_merged=False,
             limit=100_000, offset=0)[1]
-            if r["outage_type"] == "sustained" and r["device_id"] is not None]
     free_at = {crew_id: datetime.min.replace(tzinfo=UTC) for crew_id, _, _ in CREWS}
+    repaired: list[tuple[str, str, datetime]] = []
     count = 0
     for row in sorted(rows, key=lambda r: (r["detected_at"], r["id"])):
+        if row["outage_type"] != "sustained" or row["device_id"] is None:
+            continue
         crew_id = min(free_at, key=lambda c: (free_at[c], c))
         dispatched = max(row["detected_at"] + timedelta(minutes=rng.uniform(3, 20)),
                          free_at[crew_id])
         if dispatched >= as_of:
             continue
         eta = dispatched + timedelta(minutes=rng.uniform(20, 60))
-        arrived = eta + timedelta(minutes=rng.gauss(0, 12))
-        arrived = max(arrived, dispatched + timedelta(minutes=5))
+        arrived = max(eta + timedelta(minutes=rng.gauss(0, 12)),
+                      dispatched + timedelta(minutes=5))
         restored = row["restored_at"]
+        repair = arrived + timedelta(minutes=rng.lognormvariate(4.3, 0.5))
+        done = (restored if restored is not None
+                and arrived + timedelta(minutes=10) <= restored <= repair + timedelta(hours=4)
+                else repair)
         record: dict[str, Any] = {
             "id": f"ASG-{row['id']}", "outage_id": row["id"],
             "assignment_type": _weighted(rng, ASSIGNMENT_TYPES),
-            "dispatched_at": dispatched.isoformat(), "eta": eta.isoformat()}
+            "dispatched_at": dispatched.isoformat(), "eta": eta.isoformat(),
+            "status": "en_route"}
         if arrived <= as_of:
-            record["arrived_at"] = arrived.isoformat()
-            record["status"] = "on_site"
-            done = max(restored or as_of, arrived + timedelta(minutes=10))
-            if restored is not None and done <= as_of:
-                record["completed_at"] = done.isoformat()
-                record["status"] = "completed"
-                free_at[crew_id] = done
-            else:
-                free_at[crew_id] = as_of
-        else:
-            record["status"] = "en_route"
-            free_at[crew_id] = as_of
+            record |= {"arrived_at": arrived.isoformat(), "status": "on_site"}
+            if done <= as_of:
+                record |= {"completed_at": done.isoformat(), "status": "completed"}
+                if restored is None:
+                    repaired.append((row["id"], crew_id, done))
+        free_at[crew_id] = done
         crews.assign(store, org, crew_id, record, as_of)
         count += 1
+    for outage_id, crew_id, done in repaired:
+        _close(store, org, outage_id, OutageAction(action="restore", at=done,
+                                                   actor=f"crew {crew_id}"), as_of)
+    for row in rows:
+        if row["device_id"] is None and row["status"] in ("predicted", "confirmed") and (
+                as_of - row["started_at"] > timedelta(hours=12)):
+            _close(store, org, row["id"], OutageAction(
+                action="cancel", at=row["started_at"] + timedelta(hours=12),
+                actor="operator", note="no outage found at the callers' places"), as_of)
     return count
+
+
+def _check_single_reports(store: Store, org: str, until: datetime, as_of: datetime) -> None:
+    """The operator's morning round: an outage still predicted an hour after a single
+    report (one last gasp, one call) is checked by pinging the meter; it answers, so the
+    outage is cancelled as a false alarm."""
+    with store.engine.connect() as conn:
+        rows = grid_store.list_outages(
+            conn, org, statuses=["predicted"], severities=None, feeder_id=None,
+            started_from=None, started_to=until - timedelta(hours=1), include_merged=False,
+            limit=10_000, offset=0)[1]
+    for row in rows:
+        reports = sum(row[f"{s}_events"] for s in ("scada", "ami", "onu", "call_center"))
+        if reports <= 1:
+            _close(store, org, row["id"], OutageAction(
+                action="cancel", at=row["started_at"] + timedelta(hours=1), actor="operator",
+                note="the meter answered a ping: no outage"), as_of)
+
+
+def _close(store: Store, org: str, outage_id: str, action: OutageAction, as_of: datetime
+           ) -> None:
+    with suppress(InvalidInput):  # closed meanwhile (restored by reports, merged, nested)
+        outages.act(store, org, outage_id, action, as_of)
 
 
 def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:

@@ -149,8 +149,6 @@ class OperatorActions:
         return changes
 
     def _lowest_common(self, elements: Sequence[str]) -> str | None:
-        common = self.network.path_up(elements[0])
-        for element in elements[1:]:
-            common = [a for a in common if self.network.is_below(element, a)]
+        common = self.network.common_ancestors(elements)
         return next((a for a in common if self.network.elements[a].kind in
                      PLACEABLE), common[0] if common else None)

@@ -182,14 +182,26 @@ class Network:
     def lowest_common_protective(self, element_ids: Sequence[str]) -> str | None:
         """The lowest element above all of ``element_ids`` that can interrupt them: where a
         fault seen by all of them sits (None when they hang from different substations)."""
+        common = self.common_ancestors(element_ids)
+        return self.protective_above(common[0]) if common else None
+
+    def common_ancestors(self, element_ids: Sequence[str]) -> list[str]:
+        """The elements at or above every one of ``element_ids``, lowest first (empty when
+        none are given or they hang from different substations)."""
         if not element_ids:
-            return None
+            return []
         common = self.path_up(element_ids[0])
         for eid in element_ids[1:]:
             common = [a for a in common if self.is_below(eid, a)]
             if not common:
-                return None
-        return self.protective_above(common[0])
+                break
+        return common
+
+    def points_below(self, element_id: str, excluding: Sequence[str] = ()) -> list[str]:
+        """The service points at or below the element, leaving out those below any of
+        ``excluding`` (the devices of outages nested in one at ``element_id``)."""
+        return [e for e in self.below(element_id) if self.elements[e].kind == "service_point"
+                and not any(self.is_below(e, other) for other in excluding)]
 
 
 def _problems(element: Element, elements: dict[str, Element]) -> list[tuple[str, str, str]]:

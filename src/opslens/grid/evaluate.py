@@ -130,12 +130,7 @@ def _same_place(network: Network, predicted: str | None, faulted: str) -> bool:
         return True
     if not (network.is_below(predicted, faulted) or network.is_below(faulted, predicted)):
         return False
-    return _points(network, predicted) == _points(network, faulted)
-
-
-def _points(network: Network, element_id: str) -> frozenset[str]:
-    return frozenset(e for e in network.below(element_id)
-                     if network.elements[e].kind == "service_point")
+    return network.points_below(predicted) == network.points_below(faulted)
 
 
 def score(storm: Storm, outcome: Outcome, network: Network) -> Scores:

@@ -170,7 +170,8 @@ class _Engines:
         found = engines.get(org)
         if found and found[1] == version and found[2] == seq:
             return found[0]
-        engine = _rebuild(conn, org, loaded.network if loaded else EMPTY, settings)
+        engine = outage_records.rebuild(conn, org, loaded.network if loaded else EMPTY,
+                                        settings)
         engines[org] = (engine, version, seq)
         return engine
 
@@ -304,7 +305,3 @@ def resolve(network: Network, event: dict[str, Any], now: datetime) -> Event:
     return Event(event["id"], event["source"], event["kind"], event["occurred_at"], element,
                  event.get("latitude"), event.get("longitude"),
                  event.get("received_at") or now)
-
-
-def _rebuild(conn: Connection, org: str, network: Network, settings: Settings) -> Correlator:
-    return outage_records.rebuild(conn, org, network, settings)

@@ -71,12 +71,10 @@ def _customer_rows(network: Network, outage: Outage) -> list[dict[str, Any]]:
         return []
     children = [c for c in outage.children if c in network.elements]
     rows = []
-    for eid in network.below(outage.device_id):
+    for eid in network.points_below(outage.device_id, children):  # nested ones hold theirs
         element = network.elements[eid]
-        if element.kind != "service_point" or element.customers <= 0:
+        if element.customers <= 0:
             continue
-        if any(network.is_below(eid, child) for child in children):
-            continue  # a nested outage holds it
         restored = outage.restored.get(eid, outage.restored_at)
         restored = min(max(restored, outage.started_at), outage.restored_at)
         rows.append({"element_id": eid, "customer_id": element.customer_id,

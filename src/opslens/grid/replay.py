@@ -68,8 +68,5 @@ def _predicted(network: Network, outage: Outage) -> PredictedOutage:
     if outage.device_id is None:
         return PredictedOutage(None, outage.detected_at, frozenset())
     children = [c for c in outage.children if c in network.elements]
-    points = frozenset(
-        e for e in network.below(outage.device_id)
-        if network.elements[e].kind == "service_point"
-        and not any(network.is_below(e, child) for child in children))
-    return PredictedOutage(outage.device_id, outage.detected_at, points)
+    return PredictedOutage(outage.device_id, outage.detected_at,
+                           frozenset(network.points_below(outage.device_id, children)))

@@ -199,10 +199,6 @@ def _location(network: Network, element_id: str) -> tuple[float, float] | None:
     return None
 
 
-def _points_below(network: Network, element_id: str) -> list[str]:
-    return [e for e in network.below(element_id) if network.elements[e].kind == "service_point"]
-
-
 def _place(network: Network, candidates: list[str], weights: np.ndarray, count: int,
            blocked: set[str], rng: np.random.Generator) -> list[str]:
     """Draw up to ``count`` devices by weight, none at, above or below another or a blocked
@@ -365,7 +361,7 @@ def simulate(network: Network, config: StormConfig, seed: int, start: datetime) 
         off = {p for sustained in faults[:len(devices)]
                if sustained.started_at <= back and network.is_below(sustained.device_id, device)
                for p, end in off_until[sustained.id].items() if end >= started}
-        off_until[fault.id] = {p: back for p in _points_below(network, device) if p not in off}
+        off_until[fault.id] = {p: back for p in network.points_below(device) if p not in off}
         faults.append(fault)
         _meter_and_onu_events(draft, network, fault.id, config, started,
                               off_until[fault.id], blip_rng)
@@ -416,7 +412,7 @@ def _restored_at(network: Network, fault: Fault) -> dict[str, datetime]:
     """When each service point below the fault has its power back (its latest stage)."""
     back: dict[str, datetime] = {}
     for stage in fault.stages:
-        back.update(dict.fromkeys(_points_below(network, stage.device_id), stage.restored_at))
+        back.update(dict.fromkeys(network.points_below(stage.device_id), stage.restored_at))
     return back
 
 
